@@ -1,0 +1,107 @@
+"""``load_classifier``: one function for built-in names, weight files and TorchScript."""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import timm
+import torch
+import torchvision
+from torch import nn
+
+from core.device import resolve_device
+from core.errors import ModelLoadError
+from core.models.classifier import Classifier
+from core.models.preprocessing import Preprocessing
+from core.models.registry import classifier_entry, is_registered
+from core.models.weights import is_torchscript, load_state_dict, load_torchscript
+
+IMAGENET_PREPROCESSING = Preprocessing((224, 224), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+
+
+def load_classifier(
+    name_or_path: str | Path,
+    *,
+    arch: str | None = None,
+    num_classes: int | None = None,
+    labels: Sequence[str] | None = None,
+    preprocessing: Preprocessing | None = None,
+    trust_code: bool = False,
+    device: str | torch.device | None = "auto",
+) -> Classifier:
+    """Load a classifier by registered name, or from a weights file.
+
+    Args:
+        name_or_path: a registered name (see ``genlens models``), or a path to ``.safetensors``
+            / ``.pt`` / ``.pth`` weights (needs ``arch``), or a TorchScript archive (needs
+            ``trust_code=True``).
+        arch: timm or torchvision architecture name for a weights file, e.g. ``"resnet18"``.
+        num_classes: output classes; inferred from the last 2-D weight of the file when omitted.
+        labels: class names; ``"class 0"``, ``"class 1"``, ... when omitted.
+        preprocessing: input contract; ImageNet mean/std at 224 with crop 0.875 when omitted.
+        trust_code: allow TorchScript archives, which contain executable code.
+        device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...
+
+    Returns:
+        A frozen :class:`Classifier` in eval mode on ``device``.
+
+    Raises:
+        ModelLoadError: unknown name, missing/unsafe/corrupt file, or weights that do not fit.
+    """
+    target_device = resolve_device(device)
+    name = str(name_or_path)
+    if is_registered(name):
+        return classifier_entry(name).factory().to(target_device)
+    path = Path(name_or_path)
+    if not path.exists():
+        raise ModelLoadError(
+            f"{name!r} is neither a registered model nor an existing file (see `genlens models`)"
+        )
+    preprocessing = preprocessing or IMAGENET_PREPROCESSING
+    if arch is None:
+        if not is_torchscript(path):
+            raise ModelLoadError(
+                f"{path.name}: give the architecture (arch=..., CLI --arch) for a weights file"
+            )
+        net = load_torchscript(path, trust_code)
+        num_classes = num_classes or len(labels or []) or _probe_classes(net, preprocessing)
+    else:
+        state_dict = load_state_dict(path)
+        num_classes = num_classes or _infer_num_classes(state_dict, path)
+        net = build_architecture(arch, num_classes, preprocessing.channels)
+        _load_strict(net, state_dict, path, arch)
+    labels = list(labels) if labels is not None else [f"class {i}" for i in range(num_classes)]
+    if len(labels) != num_classes:
+        raise ModelLoadError(f"{len(labels)} labels given for a model with {num_classes} classes")
+    return Classifier(path.name, net, preprocessing, labels).to(target_device)
+
+
+def build_architecture(arch: str, num_classes: int, in_chans: int = 3) -> nn.Module:
+    """An untrained timm or torchvision network called ``arch``."""
+    if arch in timm.list_models():
+        return timm.create_model(arch, pretrained=False, num_classes=num_classes, in_chans=in_chans)
+    if arch in torchvision.models.list_models():
+        return torchvision.models.get_model(arch, weights=None, num_classes=num_classes)
+    raise ModelLoadError(f"unknown architecture {arch!r}: not a timm or torchvision model name")
+
+
+def _infer_num_classes(state_dict: dict[str, torch.Tensor], path: Path) -> int:
+    matrices = [tensor for tensor in state_dict.values() if tensor.ndim == 2]
+    if not matrices:
+        raise ModelLoadError(f"{path.name}: cannot infer the number of classes; pass num_classes")
+    return int(matrices[-1].shape[0])
+
+
+def _probe_classes(net: nn.Module, preprocessing: Preprocessing) -> int:
+    with torch.no_grad():
+        out = net(torch.zeros(1, preprocessing.channels, *preprocessing.input_size))
+    return int(out.shape[-1])
+
+
+def _load_strict(
+    net: nn.Module, state_dict: dict[str, torch.Tensor], path: Path, arch: str
+) -> None:
+    try:
+        net.load_state_dict(state_dict, strict=True)
+    except RuntimeError as exc:
+        first_line = str(exc).splitlines()[1:2] or [str(exc)]
+        raise ModelLoadError(f"{path.name} does not fit {arch}: {first_line[0].strip()}") from exc

@@ -1,0 +1,1 @@
+"""SQLAlchemy models, migrations and the artifact store (the service backbone issue)."""

@@ -1,0 +1,1 @@
+"""Front ends: the ``genlens`` command line (and, later, the Gradio and Streamlit apps)."""

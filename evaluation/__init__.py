@@ -1,0 +1,1 @@
+"""Saliency benchmark metrics and suites (the evaluation issue); depends on core only."""

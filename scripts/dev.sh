@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# genlens developer entry point: installs what is missing, then runs the demo or the tests.
+#   bash scripts/dev.sh demo    # explain the shipped cat photo, write overlay PNGs to ./demo-output
+#   bash scripts/dev.sh test    # run the test suite (extra pytest arguments are passed on)
+# Idempotent: the virtual environment in .venv is reused while pyproject.toml and the
+# constraints file are unchanged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3.11}
+VENV=.venv
+APT_PACKAGES=(dataset-fashion-mnist)
+
+install_system_packages() {
+  local missing=()
+  for package in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing Debian packages: ${missing[*]} (run as root or apt-get install them)" >&2
+    exit 1
+  fi
+  echo "installing Debian packages: ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+install_python_packages() {
+  local stamp="$VENV/.genlens-install-stamp"
+  local wanted
+  wanted=$(cat pyproject.toml constraints.txt requirements-nodeps.txt | sha256sum | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+    return 0
+  fi
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  echo "installing Python packages into $VENV (first run takes a few minutes)" >&2
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -c constraints.txt -e '.[test]'
+  "$VENV/bin/python" -m pip install -q --no-deps -r requirements-nodeps.txt
+  echo "$wanted" >"$stamp"
+}
+
+command=${1:-}
+shift || true
+case "$command" in
+  demo)
+    install_system_packages
+    install_python_packages
+    exec "$VENV/bin/genlens" explain sample:chelsea --model efficientnet_lite0 \
+      --method fido-ssr --infill local-mean --out demo-output "$@"
+    ;;
+  test)
+    install_system_packages
+    install_python_packages
+    "$VENV/bin/ruff" check .
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  *)
+    echo "usage: bash scripts/dev.sh demo|test [extra arguments]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,49 @@
+"""The ``genlens`` console script: models, classify, and one-line errors."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+GENLENS = str(Path(sys.executable).with_name("genlens"))
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([GENLENS, *args], capture_output=True, text=True, timeout=300)
+
+
+def test_models_lists_builtins():
+    result = run("models")
+    assert result.returncode == 0
+    for name in ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"):
+        assert name in result.stdout
+
+
+def test_classify_shipped_photos():
+    result = run("classify", "sample:chelsea", "sample:coffee", "--top-k", "3")
+    assert result.returncode == 0, result.stderr
+    chelsea, coffee = result.stdout.split("coffee (")
+    first_row = next(line for line in chelsea.splitlines() if "│ 1 " in line)
+    assert "cat" in first_row
+    assert "espresso" in next(line for line in coffee.splitlines() if "│ 1 " in line)
+
+
+def test_errors_are_one_line_without_traceback(tmp_path: Path):
+    evil = tmp_path / "model.pkl"
+    evil.write_bytes(b"\x80\x04K\x01.")
+    for args in (
+        ("classify", str(tmp_path / "missing.jpg")),
+        ("classify", "sample:chelsea", "--model", "no_such_model"),
+        ("classify", "sample:chelsea", "--model", str(evil), "--arch", "resnet18"),
+        ("classify", "sample:chelsea", "--top-k", "0"),
+    ):
+        result = run(*args)
+        assert result.returncode == 2, args
+        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_help_explains_every_option():
+    result = run("classify", "--help")
+    assert result.returncode == 0
+    for option in ("--model", "--arch", "--trust-code", "--top-k", "--device"):
+        assert option in result.stdout

@@ -1,0 +1,1 @@
+"""Celery app and tasks (the service backbone issue): glue between core/evaluation and db."""
