@@ -34,10 +34,17 @@ install_python_packages() {
     return 0
   fi
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-  echo "installing Python packages into $VENV (first run takes a few minutes)" >&2
-  "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -c constraints.txt -e '.[test]'
-  "$VENV/bin/python" -m pip install -q --no-deps -r requirements-nodeps.txt
+  local log="$VENV/install.log"
+  echo "installing Python packages into $VENV (first run takes a few minutes; log: $log)" >&2
+  if ! {
+    "$VENV/bin/python" -m pip install --upgrade pip &&
+      "$VENV/bin/python" -m pip install -c constraints.txt -e '.[test]' &&
+      "$VENV/bin/python" -m pip install --no-deps -r requirements-nodeps.txt
+  } >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "pip install failed; full log in $log" >&2
+    exit 1
+  fi
   echo "$wanted" >"$stamp"
 }
 

@@ -86,5 +86,6 @@ def test_timm_plain_lite0_is_the_wrong_architecture(lite0):
 
 def test_classifier_is_frozen_and_stays_in_eval(lite0):
     assert not any(parameter.requires_grad for parameter in lite0.parameters())
+    assert not lite0.training
     lite0.train()
     assert not lite0.training and not lite0.net.training

@@ -39,6 +39,7 @@ class Classifier(nn.Module):
         channels = preprocessing.channels
         self.register_buffer("mean", torch.tensor(preprocessing.mean).view(1, channels, 1, 1))
         self.register_buffer("std", torch.tensor(preprocessing.std).view(1, channels, 1, 1))
+        self.eval()
 
     def train(self, mode: bool = True) -> "Classifier":
         """Always stays in eval mode: explanations must not change batch-norm statistics."""

@@ -1,0 +1,75 @@
+"""Registry of saliency metrics, so suites and the leaderboard name metrics instead of branching.
+
+A metric is a callable ``metric(context) -> Tensor (B,)`` over a :class:`MetricInput`, with a
+direction (``higher_is_better``) the leaderboard uses for sorting.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from core.errors import ParameterError
+from core.models import Classifier
+
+
+@dataclass(frozen=True)
+class MetricInput:
+    """Everything a metric may need for one batch.
+
+    Attributes:
+        classifier: the model whose decision is explained.
+        images: (B, C, H, W) in [0, 1] at the classifier's input size.
+        maps: (B, H, W) saliency, higher = more salient.
+        target: (B,) explained class per image.
+        masks: (B, H, W) bool ground-truth evidence masks, or None when the suite has none.
+    """
+
+    classifier: Classifier
+    images: torch.Tensor
+    maps: torch.Tensor
+    target: torch.Tensor
+    masks: torch.Tensor | None = None
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A registered metric: ``compute`` returns one value per image (B,); ``aggregate`` reduces."""
+
+    name: str
+    compute: Callable[[MetricInput], torch.Tensor]
+    higher_is_better: bool
+    needs_masks: bool
+    description: str
+    class_balanced: bool = False
+
+    def aggregate(self, values: torch.Tensor, classes: torch.Tensor) -> float:
+        """Mean over images, or mean of per-class means when ``class_balanced`` (pointing game)."""
+        if not self.class_balanced:
+            return float(values.mean())
+        return float(torch.stack([values[classes == c].mean() for c in classes.unique()]).mean())
+
+
+_METRICS: dict[str, MetricSpec] = {}
+
+
+def register_metric(spec: MetricSpec) -> MetricSpec:
+    """Add ``spec`` to the registry (names are unique)."""
+    if spec.name in _METRICS:
+        raise ValueError(f"metric {spec.name!r} is already registered")
+    _METRICS[spec.name] = spec
+    return spec
+
+
+def metric(name: str) -> MetricSpec:
+    """The metric called ``name``; unknown names raise :class:`ParameterError`."""
+    try:
+        return _METRICS[name]
+    except KeyError:
+        raise ParameterError(
+            f"unknown metric {name!r}; choose from {', '.join(sorted(_METRICS))}"
+        ) from None
+
+
+def metric_names() -> list[str]:
+    return sorted(_METRICS)
