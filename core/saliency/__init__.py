@@ -1,0 +1,31 @@
+"""Counterfactual saliency (FIDO, BBMP), in-fillers and baseline attribution methods.
+
+>>> from core.saliency import explain
+>>> result = explain(clf, clf.prepare([image]), method="fido-ssr", infill="local-mean")
+>>> result.maps.shape          # (1, 224, 224), higher = more salient
+"""
+
+from core.saliency.explain import explain
+from core.saliency.infill import (
+    Infiller,
+    LearnedInfiller,
+    infiller_names,
+    make_infiller,
+    register_infiller,
+)
+from core.saliency.methods import Method, get_method, method_names, register_method
+from core.saliency.result import SaliencyResult
+
+__all__ = [
+    "Infiller",
+    "LearnedInfiller",
+    "Method",
+    "SaliencyResult",
+    "explain",
+    "get_method",
+    "infiller_names",
+    "make_infiller",
+    "method_names",
+    "register_infiller",
+    "register_method",
+]

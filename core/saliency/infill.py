@@ -1,0 +1,223 @@
+"""In-fillers: replace the unobserved pixels of an image batch.
+
+Every in-filler takes a batch of images (N, C, H, W) in [0, 1], a hard mask ``observed``
+(N, 1, H, W) with **1 = observed, 0 = to fill**, and a :class:`SampleNoise` for any randomness,
+and returns a fill (N, C, H, W) in [0, 1] defined at every pixel. Callers composite
+``z * x + (1 - z) * fill``; the fill is computed without gradients.
+
+Registry names: ``mean``, ``blur``, ``random``, ``local-mean``, ``telea`` and, once a trained
+model is plugged in with :func:`register_infiller`, ``learned``.
+"""
+
+import math
+from collections.abc import Callable
+from functools import partial
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from core.errors import ParameterError
+from core.models import Classifier
+from core.saliency.noise import SampleNoise
+
+Fill = Callable[[torch.Tensor, SampleNoise], torch.Tensor]
+
+
+class Infiller:
+    """Base class: subclasses implement :meth:`fill`; :meth:`bind` may precompute per batch."""
+
+    name = "infiller"
+
+    def fill(self, images: Tensor, observed: Tensor, noise: SampleNoise) -> Tensor:
+        """Fill (N, C, H, W) in [0, 1] for images (N, C, H, W) and mask (N, 1, H, W)."""
+        raise NotImplementedError
+
+    def bind(self, images: torch.Tensor) -> Fill:
+        """A function ``(observed, noise) -> fill`` for this fixed image batch."""
+        return partial(self.fill, images)
+
+
+class MeanInfiller(Infiller):
+    """The classifier's normalisation mean colour (zero in normalised space)."""
+
+    name = "mean"
+
+    def __init__(self, colour: torch.Tensor):
+        self.colour = colour.view(1, -1, 1, 1)
+
+    def fill(self, images: Tensor, observed: Tensor, noise: SampleNoise) -> Tensor:
+        return self.colour.to(images).expand_as(images)
+
+
+class BlurInfiller(Infiller):
+    """Gaussian blur of the image (default sigma 10 px), computed once per bound batch.
+
+    The kernel is truncated at 4 sigma (OpenCV's rule for float images, 81 taps at sigma 10),
+    clipped to the image size, with reflect-101 borders (OpenCV's default).
+    """
+
+    name = "blur"
+
+    def __init__(self, sigma: float = 10.0):
+        self.sigma = sigma
+
+    def fill(self, images: Tensor, observed: Tensor, noise: SampleNoise) -> Tensor:
+        return gaussian_blur(images, self.sigma)
+
+    def bind(self, images: torch.Tensor) -> Fill:
+        blurred = gaussian_blur(images, self.sigma)
+        return lambda observed, noise: blurred
+
+
+class RandomColourInfiller(Infiller):
+    """Per sample one uniform random colour plus N(0, std^2) pixel noise, clamped to [0, 1].
+
+    Re-drawn on every call (Dabkowski & Gal style), from the per-image generators.
+    """
+
+    name = "random"
+
+    def __init__(self, std: float = 0.2):
+        self.std = std
+
+    def fill(self, images: Tensor, observed: Tensor, noise: SampleNoise) -> Tensor:
+        _, channels, height, width = images.shape
+        colour = noise.rand(channels, 1, 1)
+        return (colour + self.std * noise.randn(channels, height, width)).clamp_(0, 1).to(images)
+
+
+class LocalMeanInfiller(Infiller):
+    """Mean of the observed pixels in a ``window`` x ``window`` neighbourhood (default 15).
+
+    ``box(x * m) / box(m)`` with a separable box filter and zero padding; pixels without any
+    observed neighbour get the classifier's mean colour.
+    """
+
+    name = "local-mean"
+
+    def __init__(self, colour: torch.Tensor, window: int = 15):
+        self.colour = colour.view(1, -1, 1, 1)
+        self.window = window
+
+    def fill(self, images: Tensor, observed: Tensor, noise: SampleNoise) -> Tensor:
+        channels = images.shape[1]
+        observed = observed.to(images.dtype)
+        sums = box_sum(torch.cat([images * observed, observed], dim=1), self.window)
+        counts = sums[:, channels:]
+        mean = sums[:, :channels] / counts.clamp_min(0.5)
+        return torch.where(counts > 0.5, mean, self.colour.to(images))
+
+
+class TeleaInfiller(Infiller):
+    """OpenCV's Telea inpainting (radius 3 px) on 8-bit copies, one sample at a time on CPU."""
+
+    name = "telea"
+
+    def __init__(self, radius: float = 3.0):
+        self.radius = radius
+
+    def fill(self, images: Tensor, observed: Tensor, noise: SampleNoise) -> Tensor:
+        pixels = images.detach().clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1)
+        pixels = pixels.cpu().numpy()
+        holes = (observed[:, 0] < 0.5).byte().mul(255).cpu().numpy()
+        filled = [
+            cv2.inpaint(np.ascontiguousarray(image), hole, self.radius, cv2.INPAINT_TELEA)
+            for image, hole in zip(pixels, holes, strict=True)
+        ]
+        stacked = np.stack([out.reshape(pixels.shape[1:]) for out in filled])
+        return torch.from_numpy(stacked).permute(0, 3, 1, 2).to(images) / 255.0
+
+
+class LearnedInfiller(Infiller):
+    """Adapter for a trained in-painting network.
+
+    ``model(masked, observed)`` receives the images with unobserved pixels set to 0 (N, C, H, W)
+    and the mask (N, 1, H, W), and returns the fill (N, C, H, W) in [0, 1]. It runs in eval mode
+    without gradients on the images' device.
+    """
+
+    name = "learned"
+
+    def __init__(self, model: nn.Module):
+        self.model = model.eval()
+
+    def fill(self, images: Tensor, observed: Tensor, noise: SampleNoise) -> Tensor:
+        observed = observed.to(images.dtype)
+        return self.model(images * observed, observed).to(images).clamp(0, 1)
+
+
+def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of (N, C, H, W) images, 4-sigma kernel, reflect-101 borders."""
+    _, channels, height, width = images.shape
+    radius = min(math.ceil(4 * sigma), height - 1, width - 1)
+    offsets = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
+    kernel = torch.exp(-0.5 * (offsets / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    padded = F.pad(images, (radius, radius, radius, radius), mode="reflect")
+    rows = F.conv2d(padded, kernel.view(1, 1, 1, -1).expand(channels, 1, 1, -1), groups=channels)
+    return F.conv2d(rows, kernel.view(1, 1, -1, 1).expand(channels, 1, -1, 1), groups=channels)
+
+
+def box_sum(images: torch.Tensor, window: int) -> torch.Tensor:
+    """Sum over a ``window`` x ``window`` neighbourhood (odd window, zero padding), same size."""
+    half = window // 2
+    rows = F.avg_pool2d(images, (1, window), stride=1, padding=(0, half), count_include_pad=True)
+    return F.avg_pool2d(rows, (window, 1), stride=1, padding=(half, 0), count_include_pad=True) * (
+        window * window
+    )
+
+
+InfillerFactory = Callable[[Classifier], Infiller]
+
+
+def _mean_colour(classifier: Classifier) -> torch.Tensor:
+    return torch.tensor(classifier.preprocessing.mean, device=classifier.device)
+
+
+_INFILLERS: dict[str, InfillerFactory] = {
+    "mean": lambda classifier: MeanInfiller(_mean_colour(classifier)),
+    "blur": lambda classifier: BlurInfiller(),
+    "random": lambda classifier: RandomColourInfiller(),
+    "local-mean": lambda classifier: LocalMeanInfiller(_mean_colour(classifier)),
+    "telea": lambda classifier: TeleaInfiller(),
+}
+
+
+def register_infiller(name: str, factory: InfillerFactory) -> None:
+    """Register ``factory(classifier) -> Infiller`` under ``name`` (e.g. ``"learned"``).
+
+    The generative-models issue plugs its trained model in with
+    ``register_infiller("learned", lambda clf: LearnedInfiller(model.to(clf.device)))``.
+    Re-registering a name replaces it.
+    """
+    if not name or not callable(factory):
+        raise ParameterError("register_infiller needs a non-empty name and a callable factory")
+    _INFILLERS[name] = factory
+
+
+def infiller_names() -> list[str]:
+    """Names accepted by :func:`make_infiller`."""
+    return sorted(_INFILLERS)
+
+
+def check_infiller(name: str) -> None:
+    """Raise :class:`ParameterError` unless ``name`` is a registered in-filler."""
+    if name in _INFILLERS:
+        return
+    hint = (
+        " ('learned' appears once a trained in-painting model is registered with register_infiller)"
+        if name == "learned"
+        else ""
+    )
+    raise ParameterError(
+        f"unknown in-filler {name!r}; choose from {', '.join(infiller_names())}{hint}"
+    )
+
+
+def make_infiller(name: str, classifier: Classifier) -> Infiller:
+    """Build the in-filler ``name`` for ``classifier`` (its mean colour and device)."""
+    check_infiller(name)
+    return _INFILLERS[name](classifier)

@@ -1,0 +1,131 @@
+"""Pieces shared by the mask optimisers (FIDO and BBMP): grid, forward score, Adam loop."""
+
+import math
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from core.progress import ProgressCallback
+from core.saliency.noise import SampleNoise
+from core.saliency.params import Param
+from core.saliency.problem import Problem
+from core.saliency.score import log_odds
+
+MASK_PARAMS: dict[str, Param] = {
+    "steps": Param(300, low=1, high=100_000, doc="optimisation steps (one Adam step each)"),
+    "lr": Param(0.05, positive=True, high=10.0, doc="Adam learning rate, decayed linearly to 0"),
+    "rw_max": Param(30.0, low=0.0, doc="steps over which the regulariser ramps up to full weight"),
+    "smooth": Param(0.0, low=0.0, doc="weight of the quadratic (L2) smoothness term on the mask"),
+    "grid_stride": Param(4, low=1, high=64, doc="input pixels per mask-grid cell (224 -> 56)"),
+    "autocast": Param(False, doc="run the classifier in bfloat16 autocast on CUDA"),
+}
+
+
+def coarse_grid(size: tuple[int, int], stride: int) -> tuple[int, int]:
+    """Parameter grid (ceil(H/stride), ceil(W/stride)), e.g. 56 x 56 for 224 x 224 and stride 4."""
+    return math.ceil(size[0] / stride), math.ceil(size[1] / stride)
+
+
+def upsample(grid: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Bilinear upsampling (align_corners=False) of a (B, 1, h, w) grid to (B, 1, H, W)."""
+    return F.interpolate(grid, size=size, mode="bilinear", align_corners=False)
+
+
+def smoothness(values: torch.Tensor) -> torch.Tensor:
+    """Quadratic (L2) smoothness, per image: sum of squared differences between vertically and
+    horizontally adjacent values of (B, 1, H, W). Not a total-variation (L1) term. Returns (B,)."""
+    vertical = (values[:, :, 1:, :] - values[:, :, :-1, :]).pow(2).sum(dim=(1, 2, 3))
+    horizontal = (values[:, :, :, 1:] - values[:, :, :, :-1]).pow(2).sum(dim=(1, 2, 3))
+    return vertical + horizontal
+
+
+def ramp(step: int, rw_max: float) -> float:
+    """Regulariser weight min(step / rw_max, 1); 0 at step 0 (1 from the start if rw_max == 0)."""
+    return 1.0 if rw_max == 0 else min(step / rw_max, 1.0)
+
+
+def mean_log_odds(
+    problem: Problem, composite: torch.Tensor, samples: int, autocast: bool
+) -> torch.Tensor:
+    """Log-odds of each image's target averaged over its samples.
+
+    ``composite`` is (B*S, C, H, W), image-major; returns (B,). With ``autocast`` on CUDA the
+    classifier runs in bfloat16 and the score is computed in float32.
+    """
+    target = problem.target.repeat_interleave(samples)
+    use_autocast = autocast and composite.device.type == "cuda"
+    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_autocast):
+        logits = problem.classifier(composite)
+    return log_odds(logits.float(), target).view(-1, samples).mean(dim=1)
+
+
+def run_adam(
+    parameter: torch.Tensor,
+    loss: Callable[[int], torch.Tensor],
+    steps: int,
+    lr: float,
+    progress: ProgressCallback,
+) -> None:
+    """Minimise ``loss(step)`` over ``parameter`` with Adam and a linear decay of the rate.
+
+    The rate at step e is ``lr * (1 - e / steps)`` (LambdaLR), as in FIDO's ``fit``. The loss is
+    a sum over images, so each image's gradient is independent of the others in the batch.
+    """
+    optimizer = torch.optim.Adam([parameter], lr=lr)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1 - epoch / steps)
+    for step in range(steps):
+        optimizer.zero_grad(set_to_none=True)
+        loss(step).backward()
+        optimizer.step()
+        schedule.step()
+        progress(step + 1, steps)
+
+
+class MaskObjective:
+    """State and loss shared by FIDO and BBMP for B images x S samples.
+
+    Holds the mask parameter (B, 1, h, w) on the coarse grid (filled with ``init``), the images
+    repeated image-major to (B*S, C, H, W), the in-filler bound to them and the per-image noise.
+    ``objective`` is ``"ssr"`` (maximise the score) or ``"sdr"`` (minimise it).
+    """
+
+    def __init__(self, problem: Problem, params: dict, objective: str, init: float):
+        images, self.problem, self.params = problem.images, problem, params
+        self.samples = params["samples"]
+        self.parameter = torch.full(
+            (problem.batch, 1, *coarse_grid(problem.size, params["grid_stride"])),
+            float(init),
+            device=images.device,
+            requires_grad=True,
+        )
+        self.repeated = images.repeat_interleave(self.samples, dim=0)
+        self.fill = problem.infiller.bind(self.repeated)
+        self.noise = SampleNoise(problem.batch, self.samples, problem.seed, images.device)
+        self.sign = -1.0 if objective == "ssr" else 1.0
+
+    def loss(
+        self,
+        step: int,
+        keep: torch.Tensor,
+        observed: torch.Tensor,
+        area: torch.Tensor,
+        mask: torch.Tensor,
+    ) -> torch.Tensor:
+        """Summed loss ``sign * score + rw(step) * (reg * area + smooth * L2smooth(mask))``.
+
+        ``keep`` (B*S, 1, H, W) weighs the image against the fill, ``observed`` (B*S, 1, H, W)
+        is the hard mask the in-filler sees, ``area`` (B,) the L1 term and ``mask``
+        (B, 1, H, W) the field the smoothness term acts on.
+        """
+        with torch.no_grad():
+            background = self.fill(observed, self.noise)
+        composite = background + keep * (self.repeated - background)
+        score = mean_log_odds(self.problem, composite, self.samples, self.params["autocast"])
+        penalty = self.params["reg"] * area + self.params["smooth"] * smoothness(mask)
+        return (self.sign * score + ramp(step, self.params["rw_max"]) * penalty).sum()
+
+    def optimise(self, loss: Callable[[int], torch.Tensor]) -> None:
+        """Run Adam on the mask parameter for ``params["steps"]`` steps."""
+        run_adam(self.parameter, loss, self.params["steps"], self.params["lr"],
+                 self.problem.progress)

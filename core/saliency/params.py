@@ -1,0 +1,67 @@
+"""Declared method parameters: defaults, types and valid ranges, checked before any compute."""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from core.errors import ParameterError
+
+
+@dataclass(frozen=True)
+class Param:
+    """One numeric (or string) method parameter.
+
+    Attributes:
+        default: value used when the caller gives none; its type is the parameter's type.
+        low, high: inclusive bounds for numbers (``None`` = unbounded).
+        positive: numbers must be > 0 (stricter than ``low=0``).
+        doc: one-line description with units.
+    """
+
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    positive: bool = False
+    doc: str = ""
+
+    def check(self, name: str, value: Any) -> Any:
+        """Return ``value`` converted to the parameter's type, or raise :class:`ParameterError`."""
+        kind = type(self.default)
+        if kind is str:
+            if not isinstance(value, str):
+                raise ParameterError(f"parameter {name!r} must be a string, got {value!r}")
+            return value
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise ParameterError(f"parameter {name!r} must be true or false, got {value!r}")
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParameterError(f"parameter {name!r} must be a number, got {value!r}")
+        if kind is int and float(value) != int(value):
+            raise ParameterError(f"parameter {name!r} must be an integer, got {value!r}")
+        if not math.isfinite(value):
+            raise ParameterError(f"parameter {name!r} must be finite, got {value!r}")
+        number = kind(value)
+        if self.positive and number <= 0:
+            raise ParameterError(f"parameter {name!r} must be > 0, got {value!r}")
+        if (self.low is not None and number < self.low) or (
+            self.high is not None and number > self.high
+        ):
+            raise ParameterError(
+                f"parameter {name!r} must be in [{self.low}, {self.high}], got {value!r}"
+            )
+        return number
+
+
+def resolve_params(
+    method: str, specs: Mapping[str, Param], given: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Merge ``given`` over the defaults in ``specs``; unknown names and bad values raise."""
+    unknown = sorted(set(given) - set(specs))
+    if unknown:
+        valid = ", ".join(sorted(specs)) or "none"
+        raise ParameterError(f"method {method!r} has no parameter(s) {unknown}; valid: {valid}")
+    resolved = {name: spec.default for name, spec in specs.items()}
+    resolved.update({name: specs[name].check(name, value) for name, value in given.items()})
+    return resolved

@@ -1,0 +1,118 @@
+"""Adapters that plug shipped in-fillers and generator priors into their registries.
+
+Imported lazily by :func:`core.zoo.register_zoo` (the saliency and feature-visualisation
+packages import ``core.models``, so importing them from ``core.models`` would be circular).
+"""
+
+from functools import cache
+
+import torch
+
+from core.errors import ParameterError
+from core.featviz.dgn_am import CodeBounds
+from core.featviz.generator_prior import GeneratorPrior, register_prior
+from core.generative.loading import load_trained, resolve_classifier
+from core.generative.prior import PriorNet, penultimate_features
+from core.generative.worlds import WORLDS
+from core.models import Classifier
+from core.saliency.infill import Infiller, LearnedInfiller, register_infiller
+from core.zoo import ZooModel, zoo_of_kind
+
+
+@cache
+def _network(folder: str) -> torch.nn.Module:
+    network = load_trained(folder)[0]
+    for parameter in network.parameters():
+        parameter.requires_grad_(False)
+    return network
+
+
+def world_of(classifier: Classifier) -> str:
+    """The world of a classifier: its zoo card's, else the world matching its input shape."""
+    for model in zoo_of_kind("classifier"):
+        if model.name == classifier.name:
+            return model.world
+    spec = classifier.preprocessing
+    for world in WORLDS.values():
+        if spec.input_size == (world.size, world.size) and spec.channels == world.channels:
+            return world.name
+    raise ParameterError(
+        f"no learned in-filler fits {classifier.name} (input {spec.input_size}, "
+        f"{spec.channels} channel(s)); learned in-fillers exist for "
+        + ", ".join(f"{w.name} ({w.size}x{w.size}, {w.channels} ch)" for w in WORLDS.values())
+    )
+
+
+def _infiller_for_world(world: str, classifier: Classifier) -> Infiller:
+    for model in zoo_of_kind("infiller"):
+        if model.world == world:
+            return LearnedInfiller(_network(str(model.folder)).to(classifier.device))
+    raise ParameterError(f"no learned in-filler is shipped for the {world} world")
+
+
+def register_infillers() -> None:
+    """``learned-<world>`` for every shipped in-filler and ``learned`` (by classifier world)."""
+    for model in zoo_of_kind("infiller"):
+        register_infiller(
+            f"learned-{model.world}",
+            lambda classifier, world=model.world: _infiller_for_world(world, classifier),
+        )
+    register_infiller(
+        "learned", lambda classifier: _infiller_for_world(world_of(classifier), classifier)
+    )
+
+
+class ZooPrior(GeneratorPrior):
+    """A shipped DeePSiM-style prior: G(code) with code = its classifier's penultimate features.
+
+    Codes are (code_dim,) non-negative feature vectors; :meth:`sample_codes` draws
+    ``N(mean, std)`` per unit clipped to the data range ``[low, high]``; :meth:`encode` runs the
+    classifier the prior was trained on (resizing images to its input). :meth:`bounds` gives the
+    data bounds (``[min, mean + 3 std]`` of the training codes) for ``dgn_am(bounds=...)``.
+    """
+
+    def __init__(self, model: ZooModel, device: torch.device | str = "cpu"):
+        self.name = model.name
+        self.device = torch.device(device)
+        self.network: PriorNet = _network(str(model.folder)).to(self.device)
+        self.code_shape = (self.network.code_dim,)
+        size = model.card["arch"]["size"]
+        self.image_size = (size, size)
+        self.channels = model.card["arch"]["channels"]
+        self.classifier_name = model.card["classifier"]
+        self.layer = model.card["code_layer"]
+
+    def generate(self, codes: torch.Tensor) -> torch.Tensor:
+        self.check_codes(codes)
+        return self.network(codes)
+
+    def sample_codes(self, count: int, generator: torch.Generator) -> torch.Tensor:
+        noise = torch.randn((count, *self.code_shape), generator=generator).to(self.device)
+        return self.network.clip(self.network.code_mean + noise * self.network.code_std)
+
+    @property
+    def has_encoder(self) -> bool:
+        return True
+
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        classifier = _encoder(self.classifier_name, str(self.device))
+        inputs = self.to_classifier(images, classifier)
+        with torch.no_grad():
+            return penultimate_features(classifier, inputs, self.layer)[0].to(self.device)
+
+    def bounds(self) -> CodeBounds:
+        """Per-unit bounds estimated from the training data's codes."""
+        return CodeBounds(
+            self.network.code_low.clone(), self.network.code_high.clone(), f"{self.name} data"
+        )
+
+
+@cache
+def _encoder(name: str, device: str) -> Classifier:
+    return resolve_classifier(name, device)
+
+
+def register_priors() -> None:
+    """Register every shipped prior under its zoo name (e.g. ``fmnist-deepsim``)."""
+    for model in zoo_of_kind("prior"):
+        register_prior(model.name, lambda device, model=model: ZooPrior(model, device))

@@ -1,0 +1,39 @@
+"""``genlens bench saliency``: run a benchmark suite and print the leaderboard."""
+
+import typer
+from rich.console import Console
+
+from demo.cli.app import app, progress_bar
+from evaluation.leaderboard import leaderboard_table, write_outputs
+from evaluation.runner import run_benchmark
+from evaluation.suites import get_suite, suite_names
+
+bench_app = typer.Typer(help="Benchmark saliency methods on a suite and print the leaderboard.")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("saliency")
+def bench_saliency(
+    suite: str = typer.Option(
+        "imagenet-photos", help=f"Benchmark suite: {', '.join(suite_names())}."
+    ),
+    methods: str = typer.Option(
+        "grad-cam,integrated-gradients,smoothgrad,rise,occlusion,random,centre,sobel",
+        help="Comma-separated saliency methods (see `genlens explain --help`).",
+    ),
+    infill: str = typer.Option("local-mean", help="In-filler for FIDO/BBMP rows."),
+    out: str = typer.Option(
+        "bench-output", help="Folder for results.jsonl, leaderboard.{json,csv} and plots."
+    ),
+    device: str = typer.Option("auto", help="auto (CUDA when available), cpu or cuda."),
+) -> None:
+    """Evaluate methods on a suite (resumable: rows already in OUT/results.jsonl are kept)."""
+    chosen = get_suite(suite)
+    names = [name.strip() for name in methods.split(",") if name.strip()]
+    with progress_bar(f"{suite}: methods") as progress:
+        rows = run_benchmark(
+            chosen.name, names, out, infill=infill, device=device, progress=progress
+        )
+    Console().print(leaderboard_table(rows, chosen.metrics))
+    for path in write_outputs(rows, chosen.metrics, out):
+        typer.echo(f"wrote {path}")

@@ -1,0 +1,170 @@
+"""Service commands: ``genlens db upgrade``, ``genlens worker``, ``genlens submit ...``,
+``genlens jobs`` and ``genlens cancel``. Configuration comes from ``GENLENS_*`` variables
+(see :class:`worker.settings.Settings`); the default needs no server."""
+
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from core.saliency import get_method
+from db.migrate import upgrade
+from demo.cli.app import app, progress_bar
+from worker.client import JobClient, JobStatus
+from worker.settings import get_settings
+
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+submit_app = typer.Typer(help="Submit jobs to the workers; prints the job id.",
+                         no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(submit_app, name="submit")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision.")) -> None:
+    """Create or migrate the job database (GENLENS_DATABASE_URL, default SQLite)."""
+    settings = get_settings()
+    upgrade(settings.database, revision)
+    typer.echo(f"database at revision {revision}: {settings.database}")
+
+
+@app.command("worker")
+def worker(
+    queues: str = typer.Option("gpu,cpu", "--queues", "-Q", help="Comma-separated queues."),
+    concurrency: int = typer.Option(1, "--concurrency", "-c", min=1, help="Pool processes."),
+    pool: str = typer.Option("prefork", "--pool", "-P",
+                             help="Celery pool; prefork is the one with time limits."),
+    name: str = typer.Option("genlens@%h", "--name", "-n", help="Worker node name."),
+    loglevel: str = typer.Option("INFO", "--loglevel", "-l", help="Log level."),
+) -> None:
+    """Start a Celery worker (migrates the database first)."""
+    settings = get_settings()
+    upgrade(settings.database)
+    from worker.celery_app import app as celery
+
+    typer.echo(f"worker {name}: broker {settings.broker}, database {settings.database}",
+               err=True)
+    celery.worker_main([
+        "worker", "-Q", queues, "-c", str(concurrency), "-P", pool, "-n", name,
+        "-l", loglevel, "-E", "--without-gossip", "--without-mingle",
+    ])
+
+
+def _follow(client: JobClient, job_id: str) -> JobStatus:
+    """Show a progress bar until the job finishes."""
+    with progress_bar(f"job {job_id[:8]}") as progress:
+        while not (current := client.status(job_id)).done:
+            progress(round(current.progress * 1000), 1000)
+            time.sleep(0.5)
+        progress(round(current.progress * 1000), 1000)
+    return current
+
+
+def _submit(specs: list[dict], wait: bool) -> None:
+    settings = get_settings()
+    upgrade(settings.database)
+    client = JobClient(settings)
+    try:
+        job_id = client.submit(specs[0]) if len(specs) == 1 else client.submit_batch(specs)
+        typer.echo(job_id)
+        if wait:
+            final = _follow(client, job_id)
+            _print_result(client, job_id)
+            if final.status != "succeeded":
+                raise typer.Exit(1)
+    finally:
+        client.close()
+
+
+def _shortcuts(method: str, **values: int | None) -> dict[str, int]:
+    """``steps``/``samples`` given on the command line, for the methods that declare them."""
+    declared = get_method(method).params
+    return {key: value for key, value in values.items()
+            if value is not None and key in declared}
+
+
+@submit_app.command("explain")
+def submit_explain(
+    images: list[str] = typer.Argument(..., help="Files or sample:NAME; several = a batch."),
+    model: str = typer.Option("efficientnet_lite0", "--model", "-m", help="Registered model."),
+    method: list[str] = typer.Option(["fido-ssr"], help="Saliency method (repeat for several)."),
+    infill: str = typer.Option("local-mean", help="In-filler."),
+    steps: int | None = typer.Option(None, help="Optimisation steps."),
+    samples: int | None = typer.Option(None, help="Samples per step."),
+    seed: int = typer.Option(0, help="Random seed."),
+    target: int | None = typer.Option(None, help="Class index (default: predicted)."),
+    wait: bool = typer.Option(False, "--wait", help="Follow progress, then print artifacts."),
+) -> None:
+    """Queue saliency explanations: one job, or a batch for several images x methods."""
+    specs = [
+        {"kind": "explain", "image": str(Path(image)) if Path(image).is_file() else image,
+         "model": model, "method": name, "infill": infill, "seed": seed, "target": target,
+         **_shortcuts(name, steps=steps, samples=samples)}
+        for image in images for name in method
+    ]
+    _submit(specs, wait)
+
+
+@submit_app.command("sleep")
+def submit_sleep(
+    steps: int = typer.Option(10, help="Steps."),
+    seconds: float = typer.Option(0.1, help="Seconds per step."),
+    tag: str = typer.Option("", help="Free text (distinguishes otherwise equal jobs)."),
+    wait: bool = typer.Option(False, "--wait", help="Follow progress."),
+) -> None:
+    """Queue a diagnostic job that waits in steps (checks that a worker is serving)."""
+    _submit([{"kind": "sleep", "steps": steps, "seconds": seconds, "tag": tag}], wait)
+
+
+def _print_result(client: JobClient, job_id: str) -> None:
+    outcome = client.result(job_id)
+    console = Console()
+    console.print(f"{outcome.status.kind} {job_id}: {outcome.status.status}"
+                  + (f" ({outcome.status.error})" if outcome.status.error else ""))
+    if outcome.result:
+        console.print_json(data=outcome.result)
+    for artifact in outcome.artifacts:
+        console.print(f"  {artifact.role:<15} {artifact.path}")
+    for child in outcome.children:
+        _print_result(client, child)
+
+
+@app.command("jobs")
+def jobs(
+    job_id: str | None = typer.Argument(None, help="Show one job in detail."),
+    limit: int = typer.Option(20, help="Most recent jobs to list."),
+    status: str | None = typer.Option(None, help="Only jobs with this status."),
+) -> None:
+    """List recent jobs with status, progress and artifact paths (or one job in detail)."""
+    client = JobClient()
+    try:
+        if job_id is not None:
+            _print_result(client, job_id)
+            return
+        table = Table("id", "kind", "status", "progress", "attempts", "message / error",
+                      "artifacts")
+        for current in client.list(limit=limit, status=status):
+            paths = [f"{a.role}: {a.path}" for a in client.result(current.id).artifacts
+                     if a.role != "input"]
+            table.add_row(
+                current.id, current.kind, current.status, f"{current.progress:.0%}",
+                str(current.attempts), current.error or current.message or "",
+                "\n".join(paths),
+            )
+        Console(width=250).print(table)
+    finally:
+        client.close()
+
+
+@app.command("cancel")
+def cancel(job_id: str = typer.Argument(..., help="Job (or batch) to cancel.")) -> None:
+    """Cancel a job: queued jobs at once, running ones at their next optimisation step."""
+    client = JobClient()
+    try:
+        current = client.cancel(job_id)
+        typer.echo(f"{job_id}: {current.status}"
+                   + (" (cancel requested)" if not current.done else ""))
+    finally:
+        client.close()

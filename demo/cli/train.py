@@ -1,0 +1,96 @@
+"""``genlens train classifier|infiller|prior``: train a model of a world, resumable.
+
+Importing this module also plugs the shipped in-fillers and priors (``core.zoo``) into the
+saliency and DGN-AM registries, so every ``genlens`` command can use them by name.
+"""
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from tqdm import tqdm
+
+from core.training import TrainConfig, train
+from core.zoo import register_zoo
+from demo.cli.app import app
+
+register_zoo()
+
+
+class Kind(StrEnum):
+    classifier = "classifier"
+    infiller = "infiller"
+    prior = "prior"
+
+
+class Dataset(StrEnum):
+    fmnist = "fmnist"
+    blockfashion = "blockfashion"
+
+
+@app.command("train")
+def train_command(
+    kind: Kind = typer.Argument(..., help="What to train."),
+    dataset: Dataset = typer.Option(..., "--dataset", help="World: fmnist (32x32), blockfashion."),
+    out: Path = typer.Option(..., "--out", help="Output folder (weights, card, checkpoint)."),
+    steps: int = typer.Option(2000, "--steps", min=1, help="Optimisation steps (batches)."),
+    batch_size: int = typer.Option(128, "--batch-size", min=1),
+    lr: float = typer.Option(2e-3, "--lr", help="Peak learning rate (warm-up, cosine decay)."),
+    seed: int = typer.Option(0, "--seed"),
+    classifier: str | None = typer.Option(
+        None, "--classifier", help="Classifier name or trained folder (priors invert its features)."
+    ),
+    option: list[str] = typer.Option(
+        [], "--option", "-o", help="Task option KEY=JSON, e.g. -o widths=[32,64,128]."
+    ),
+    eval_size: int = typer.Option(0, "--eval-size", min=0, help="Test images (0 = all)."),
+    sample_every: int = typer.Option(500, "--sample-every", min=0),
+    checkpoint_every: int = typer.Option(250, "--checkpoint-every", min=1),
+    resume: bool = typer.Option(False, "--resume", help="Continue from OUT/checkpoint."),
+    device: str = typer.Option("auto", "--device"),
+    threads: int = typer.Option(2, "--threads", min=1),
+) -> None:
+    """Train a model; Ctrl-C stops after the current step with a checkpoint (resume later)."""
+    config = TrainConfig(
+        kind=kind.value,
+        dataset=dataset.value,
+        out=out,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        classifier=classifier,
+        options=dict(_parse_option(item) for item in option),
+        sample_every=sample_every,
+        checkpoint_every=checkpoint_every,
+        eval_size=eval_size,
+        device=device,
+        threads=threads,
+    )
+    with tqdm(total=steps, desc=f"train {kind.value}", unit="step", file=sys.stderr) as bar:
+
+        def on_step(done: int, total: int, losses: dict[str, float]) -> None:
+            bar.n = done
+            bar.set_postfix({key: f"{value:.4f}" for key, value in losses.items()}, refresh=True)
+
+        result = train(config, resume=resume, on_step=on_step)
+    if not result.finished:
+        typer.echo(f"stopped at step {result.step}; continue with --resume", err=True)
+        raise typer.Exit(130)
+    typer.echo(
+        json.dumps(
+            {"out": str(result.out), "wall_time_s": round(result.wall_time_s, 1), **result.metrics}
+        )
+    )
+
+
+def _parse_option(item: str) -> tuple[str, object]:
+    key, separator, value = item.partition("=")
+    if not separator:
+        raise typer.BadParameter(f"expected KEY=VALUE, got {item!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value

@@ -1,0 +1,238 @@
+"""Evaluate saliency methods x suites into leaderboard rows (resumable, with progress).
+
+Each row: suite, method, parameters, per-metric mean with a 95% bootstrap interval, runtime per
+image, peak memory, versions and a hash of the inputs. Rows are appended to
+``<out>/results.jsonl`` as they finish; a rerun skips rows already there (same suite, method and
+parameters), so an interrupted benchmark resumes where it stopped.
+"""
+
+import hashlib
+import json
+import platform
+import resource
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+import evaluation.baselines  # noqa: F401  (registers the random/centre/sobel methods)
+from core import __version__
+from core.errors import ParameterError
+from core.models import Classifier, load_classifier
+from core.progress import ProgressCallback, no_progress
+from core.saliency import explain, get_method
+from evaluation.metrics import MetricInput, metric
+from evaluation.suites import Suite, SuiteData, get_suite
+
+BOOTSTRAP_SAMPLES = 1000
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """Mean over images with a 95% percentile-bootstrap interval."""
+
+    value: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    suite: str
+    method: str
+    infill: str
+    params: dict
+    metrics: dict[str, MetricValue]
+    seconds_per_image: float
+    peak_memory_mb: float
+    images: int
+    inputs_hash: str
+    versions: dict[str, str]
+
+    def key(self) -> tuple[str, str, str]:
+        return self.suite, self.method, _params_hash(self.infill, self.params)
+
+
+def bootstrap(values: torch.Tensor, classes: torch.Tensor, aggregate, seed: int) -> MetricValue:
+    """Aggregate and its 2.5/97.5 percentiles over ``BOOTSTRAP_SAMPLES`` image resamples."""
+    generator = torch.Generator().manual_seed(seed)
+    count = values.shape[0]
+    draws = [
+        aggregate(values[idx], classes[idx])
+        for idx in torch.randint(0, count, (BOOTSTRAP_SAMPLES, count), generator=generator)
+    ]
+    low, high = torch.tensor(draws).nan_to_num(float("nan")).quantile(torch.tensor([0.025, 0.975]))
+    return MetricValue(aggregate(values, classes), float(low), float(high))
+
+
+@dataclass(frozen=True)
+class LoadedSuite:
+    """A suite with its classifier and data loaded once for all methods."""
+
+    suite: Suite
+    classifier: Classifier
+    data: SuiteData
+
+    @classmethod
+    def load(cls, suite_name: str, device: str = "auto") -> "LoadedSuite":
+        suite = get_suite(suite_name)
+        specs = [metric(name) for name in suite.metrics]
+        classifier = load_classifier(suite.classifier, device=device)
+        data = suite.load(classifier)
+        missing = [spec.name for spec in specs if spec.needs_masks and data.masks is None]
+        if missing:
+            raise ParameterError(f"suite {suite.name} has no ground-truth masks for {missing}")
+        return cls(suite, classifier, data)
+
+    @property
+    def work_units(self) -> int:
+        """Progress units of one method: explanation batches plus metrics."""
+        return -(-len(self.data.images) // self.suite.batch_size) + len(self.suite.metrics)
+
+
+def evaluate(
+    loaded: LoadedSuite,
+    method: str,
+    infill: str = "local-mean",
+    params: dict | None = None,
+    progress: ProgressCallback = no_progress,
+) -> ResultRow:
+    """One leaderboard row: explain every image of the suite with ``method`` and score it.
+
+    ``progress(done, loaded.work_units)`` after each explanation batch and each metric.
+    """
+    suite, classifier, data = loaded.suite, loaded.classifier, loaded.data
+    get_method(method)
+    params = {**suite.method_params.get(method, {}), **(params or {})}
+    maps, seconds, peak = _explain_all(loaded, method, infill, params, progress)
+    inputs = MetricInput(
+        classifier,
+        data.images,
+        maps.to(data.images.device),
+        data.target.to(data.images.device),
+        data.masks,
+    )
+    classes = data.target.cpu()
+    metrics = {}
+    batches = loaded.work_units - len(suite.metrics)
+    for position, name in enumerate(suite.metrics, 1):
+        values = metric(name).compute(inputs).float().cpu()
+        metrics[name] = bootstrap(values, classes, metric(name).aggregate, suite.seed)
+        progress(batches + position, loaded.work_units)
+    return ResultRow(
+        suite=suite.name,
+        method=method,
+        infill=infill,
+        params=params,
+        metrics=metrics,
+        seconds_per_image=seconds / len(data.images),
+        peak_memory_mb=peak,
+        images=len(data.images),
+        inputs_hash=_inputs_hash(data),
+        versions={
+            "genlens": __version__,
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+        },
+    )
+
+
+def _explain_all(loaded: LoadedSuite, method, infill, params, progress):
+    """Maps (N, H, W) for the whole suite in batches; total seconds and peak memory (MiB).
+
+    Peak memory is ``torch.cuda.max_memory_allocated`` on CUDA and the process' resident-set
+    high-water mark on CPU (a whole-process figure, so it never decreases between rows).
+    """
+    suite, classifier, data = loaded.suite, loaded.classifier, loaded.data
+    if classifier.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(classifier.device)
+    batches = data.images.split(suite.batch_size)
+    targets = data.target.split(suite.batch_size)
+    maps, seconds = [], 0.0
+    for index, (images, target) in enumerate(zip(batches, targets, strict=True)):
+        started = time.perf_counter()
+        result = explain(
+            classifier,
+            images,
+            target.tolist(),
+            method=method,
+            infill=infill,
+            seed=suite.seed + index * suite.batch_size,
+            **params,
+        )
+        seconds += time.perf_counter() - started
+        maps.append(result.maps)
+        progress(index + 1, loaded.work_units)
+    if classifier.device.type == "cuda":
+        peak = torch.cuda.max_memory_allocated(classifier.device) / 2**20
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return torch.cat(maps), seconds, peak
+
+
+def run_benchmark(
+    suite_name: str,
+    methods: Sequence[str],
+    out: str | Path,
+    infill: str = "local-mean",
+    device: str = "auto",
+    progress: ProgressCallback = no_progress,
+) -> list[ResultRow]:
+    """Evaluate ``methods`` on a suite, appending rows to ``out/results.jsonl`` (resumable).
+
+    ``progress(done, total)`` counts explanation batches and metrics over all methods.
+    """
+    for name in methods:
+        get_method(name)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "results.jsonl"
+    rows = load_rows(path)
+    done = {row.key() for row in rows}
+    suite = get_suite(suite_name)
+    todo = [
+        m
+        for m in methods
+        if (suite.name, m, _params_hash(infill, suite.method_params.get(m, {}))) not in done
+    ]
+    if todo:
+        loaded = LoadedSuite.load(suite.name, device)
+        units = loaded.work_units
+        for position, name in enumerate(todo):
+            row = evaluate(
+                loaded,
+                name,
+                infill,
+                progress=lambda d, _t, p=position: progress(p * units + d, len(todo) * units),
+            )
+            with path.open("a") as handle:
+                handle.write(json.dumps(asdict(row)) + "\n")
+            rows.append(row)
+    return [row for row in rows if row.suite == suite.name and row.method in methods]
+
+
+def load_rows(path: str | Path) -> list[ResultRow]:
+    """Rows stored in a ``results.jsonl`` file (empty when it does not exist)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        record["metrics"] = {k: MetricValue(**v) for k, v in record["metrics"].items()}
+        rows.append(ResultRow(**record))
+    return rows
+
+
+def _params_hash(infill: str, params: dict) -> str:
+    return hashlib.sha256(json.dumps([infill, params], sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _inputs_hash(data: SuiteData) -> str:
+    digest = hashlib.sha256(data.images.cpu().numpy().tobytes())
+    digest.update(data.target.cpu().numpy().tobytes())
+    if data.masks is not None:
+        digest.update(data.masks.cpu().numpy().tobytes())
+    return digest.hexdigest()[:16]

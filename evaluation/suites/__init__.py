@@ -1,0 +1,148 @@
+"""Benchmark suites: a classifier, a fixed set of images (with ground truth when available),
+a metric set and fixed seeds. Registered by name; the runner evaluates methods x suites.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from core.data import resolve_image
+from core.errors import ParameterError
+from core.models import Classifier
+
+
+@dataclass(frozen=True)
+class SuiteData:
+    """Images (N, C, H, W) in [0, 1], explained classes (N,), GT masks (N, H, W) bool or None."""
+
+    images: torch.Tensor
+    target: torch.Tensor
+    masks: torch.Tensor | None = None
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A benchmark suite.
+
+    Attributes:
+        name: registry name.
+        classifier: registered classifier name.
+        load: ``load(classifier) -> SuiteData`` (deterministic).
+        metrics: metric names from :mod:`evaluation.metrics`.
+        method_params: per-method overrides (e.g. fewer FIDO steps for small images).
+        seed: seed of every explanation and bootstrap.
+        batch_size: images per explanation call.
+        description: one line for the leaderboard.
+    """
+
+    name: str
+    classifier: str
+    load: Callable[[Classifier], SuiteData]
+    metrics: tuple[str, ...]
+    description: str
+    method_params: dict[str, dict] = field(default_factory=dict)
+    seed: int = 0
+    batch_size: int = 8
+
+
+_SUITES: dict[str, Suite] = {}
+
+
+def register_suite(suite: Suite) -> None:
+    if suite.name in _SUITES:
+        raise ValueError(f"suite {suite.name!r} is already registered")
+    _SUITES[suite.name] = suite
+
+
+def get_suite(name: str) -> Suite:
+    try:
+        return _SUITES[name]
+    except KeyError:
+        raise ParameterError(
+            f"unknown suite {name!r}; choose from {', '.join(sorted(_SUITES))}"
+        ) from None
+
+
+def suite_names() -> list[str]:
+    return sorted(_SUITES)
+
+
+IMAGENET_PHOTOS = (
+    "chelsea",
+    "coffee",
+    "camera",
+    "china",
+    "flower",
+    "rocket",
+    "motorcycle",
+    "grace_hopper",
+)
+
+
+def _imagenet_photos(classifier: Classifier) -> SuiteData:
+    images = classifier.prepare([resolve_image(f"sample:{name}") for name in IMAGENET_PHOTOS])
+    return SuiteData(images, classifier.predict(images).argmax(dim=1).cpu())
+
+
+def _blockfashion_test(classifier: Classifier, count: int = 64) -> SuiteData:
+    from core.data.blockfashion import BlockFashion
+
+    dataset = BlockFashion("test")
+    indices = range(min(count, len(dataset)))
+    images = torch.stack([dataset[i][0] for i in indices]).to(classifier.device)
+    target = torch.tensor([dataset[i][1] for i in indices])
+    masks = torch.stack([dataset.mask(i).bool().reshape(images.shape[-2:]) for i in indices])
+    return SuiteData(images, target, masks)
+
+
+def _fmnist_test(classifier: Classifier, count: int = 64) -> SuiteData:
+    from core.data import fashion_mnist
+
+    dataset = fashion_mnist("test")
+    size = classifier.preprocessing.input_size
+    images = torch.stack([dataset[i][0] for i in range(count)])
+    images = torch.nn.functional.interpolate(
+        images, size=size, mode="bilinear", align_corners=False
+    )
+    return SuiteData(
+        images.to(classifier.device), torch.tensor([dataset[i][1] for i in range(count)])
+    )
+
+
+_SMALL_IMAGE_STEPS = {
+    "fido-ssr": {"steps": 100},
+    "fido-sdr": {"steps": 100},
+    "bbmp-ssr": {"steps": 100},
+    "bbmp-sdr": {"steps": 100},
+}
+
+for _suite in (
+    Suite(
+        "imagenet-photos",
+        "efficientnet_lite0",
+        _imagenet_photos,
+        ("deletion", "insertion", "saliency-metric"),
+        "EfficientNet-Lite0 on the 8 shipped photos, predicted class",
+        batch_size=4,
+    ),
+    Suite(
+        "blockfashion-gt",
+        "blockfashion-cnn",
+        _blockfashion_test,
+        ("pointing-game", "relevance-mass", "relevance-rank", "deletion", "insertion"),
+        "BlockFashion test split (64 images), ground-truth item masks, true class",
+        method_params=_SMALL_IMAGE_STEPS,
+        batch_size=16,
+    ),
+    Suite(
+        "fmnist",
+        "fmnist-cnn",
+        _fmnist_test,
+        ("deletion-learned", "deletion-blur", "insertion"),
+        "Fashion-MNIST test (64 images) at 32x32, true class",
+        method_params=_SMALL_IMAGE_STEPS,
+        batch_size=16,
+    ),
+):
+    register_suite(_suite)

@@ -1,0 +1,47 @@
+"""Captum baselines, RISE and a short FIDO run on EfficientNet-Lite0 at 224."""
+
+import json
+
+import pytest
+import torch
+
+from core.data import sample_image
+from core.saliency import explain
+from core.saliency.baselines import last_conv_layer
+
+FAST_PARAMS = {
+    "gradient": {},
+    "input-x-gradient": {},
+    "integrated-gradients": {"steps": 4},
+    "smoothgrad": {"samples": 2, "batch": 4},
+    "grad-cam": {},
+    "occlusion": {"window": 112, "stride": 112, "batch": 8},
+    "rise": {"samples": 8, "batch": 16},
+    "fido-ssr": {"steps": 2, "samples": 2},
+    "bbmp-sdr": {"steps": 2},
+}
+
+
+@pytest.fixture(scope="module")
+def photos(lite0) -> torch.Tensor:
+    return lite0.prepare([sample_image("chelsea"), sample_image("coffee")])
+
+
+@pytest.mark.parametrize("method", list(FAST_PARAMS))
+def test_maps_for_efficientnet_lite0(method, lite0, photos):
+    result = explain(lite0, photos, method=method, **FAST_PARAMS[method])
+    assert result.maps.shape == (2, 224, 224)
+    assert result.maps.dtype == torch.float32
+    assert torch.isfinite(result.maps).all()
+    assert (result.maps.flatten(1).std(dim=1) > 0).all()  # not a constant map
+    assert result.counterfactuals.shape == (2, 3, 224, 224)
+    assert result.target.tolist() == lite0.predict(photos).argmax(dim=1).tolist()
+    json.dumps(result.params)
+
+
+def test_grad_cam_uses_the_last_conv_block(lite0, photos):
+    assert last_conv_layer(lite0) == "conv_head"
+    result = explain(lite0, photos[:1], method="grad-cam", target=281)
+    assert result.params["layer"] == "conv_head"
+    assert result.maps.min() >= 0  # ReLU'd Grad-CAM
+    assert result.target_labels == [lite0.labels[281]]

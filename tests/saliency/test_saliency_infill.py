@@ -1,0 +1,123 @@
+"""In-fillers: numerics against direct computations, and the registry."""
+
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from core.errors import ParameterError
+from core.saliency import LearnedInfiller, explain, infiller_names, make_infiller, register_infiller
+from core.saliency.infill import _INFILLERS
+from core.saliency.noise import SampleNoise
+
+MEAN_COLOUR = torch.tensor([0.5, 0.5, 0.5])
+
+
+def noise(images: int = 1, samples: int = 1) -> SampleNoise:
+    return SampleNoise(images, samples, seed=0, device=torch.device("cpu"))
+
+
+def direct_local_mean(image: torch.Tensor, observed: torch.Tensor, window: int) -> torch.Tensor:
+    """Per pixel, the mean of the observed pixels in the window clipped to the image."""
+    _, height, width = image.shape
+    half = window // 2
+    out = torch.empty_like(image)
+    for row in range(height):
+        for col in range(width):
+            rows = slice(max(0, row - half), row + half + 1)
+            cols = slice(max(0, col - half), col + half + 1)
+            weights = observed[rows, cols]
+            count = weights.sum()
+            if count > 0:
+                out[:, row, col] = (image[:, rows, cols] * weights).sum(dim=(1, 2)) / count
+            else:
+                out[:, row, col] = MEAN_COLOUR
+    return out
+
+
+def test_local_mean_uses_observed_neighbours_only(patch_classifier):
+    generator = torch.Generator().manual_seed(1)
+    image = torch.rand(1, 3, 40, 40, generator=generator)
+    observed = (torch.rand(1, 1, 40, 40, generator=generator) > 0.3).float()
+    observed[..., 10:32, 8:30] = 0  # a 22 x 22 hole: its centre has no observed neighbour
+    fill = make_infiller("local-mean", patch_classifier).fill(image, observed, noise())
+    expected = direct_local_mean(image[0], observed[0, 0], window=15)
+    torch.testing.assert_close(fill[0], expected, atol=1e-5, rtol=1e-5)
+    assert torch.equal(fill[0, :, 21, 19], MEAN_COLOUR)  # no observed pixel within 7 px
+    # changing the hidden pixels does not change the fill anywhere
+    changed = torch.where(observed.bool(), image, torch.rand(image.shape, generator=generator))
+    refilled = make_infiller("local-mean", patch_classifier).fill(changed, observed, noise())
+    torch.testing.assert_close(refilled, fill)
+
+
+def test_blur_matches_opencv_gaussian_blur(patch_classifier):
+    image = torch.rand(1, 3, 96, 96, generator=torch.Generator().manual_seed(2))
+    fill = make_infiller("blur", patch_classifier).fill(image, torch.zeros(1, 1, 96, 96), noise())
+    array = image[0].permute(1, 2, 0).numpy()
+    expected = cv2.GaussianBlur(array, (0, 0), sigmaX=10, borderType=cv2.BORDER_REFLECT_101)
+    np.testing.assert_allclose(fill[0].permute(1, 2, 0).numpy(), expected, atol=1e-4)
+
+
+def test_mean_fill_is_the_classifier_mean(patch_classifier):
+    image = torch.rand(2, 3, 8, 8)
+    fill = make_infiller("mean", patch_classifier).fill(image, torch.zeros(2, 1, 8, 8), noise(2))
+    assert torch.equal(fill, torch.full_like(image, 0.5))
+
+
+def test_random_colour_fill_per_sample(patch_classifier):
+    image = torch.zeros(1, 3, 64, 64)
+    fill = make_infiller("random", patch_classifier).fill(
+        image.expand(4, -1, -1, -1), torch.zeros(4, 1, 64, 64), noise(1, 4)
+    )
+    assert fill.shape == (4, 3, 64, 64) and fill.min() >= 0 and fill.max() <= 1
+    colours = fill.mean(dim=(2, 3))
+    assert colours.std(dim=0).min() > 0.05  # a different colour per sample
+    assert 0.1 < (fill - fill.mean(dim=(2, 3), keepdim=True)).std() < 0.25  # noise std 0.2
+
+
+def test_telea_fills_holes_and_keeps_observed_pixels(patch_classifier):
+    image = torch.full((2, 3, 32, 32), 0.4)
+    image[1] = 0.8
+    observed = torch.ones(2, 1, 32, 32)
+    observed[..., 10:20, 10:20] = 0
+    fill = make_infiller("telea", patch_classifier).fill(image, observed, noise(2))
+    torch.testing.assert_close(fill, image, atol=3 / 255, rtol=0)  # 8-bit Telea round-off
+
+
+@pytest.fixture
+def restore_registry() -> Iterator[None]:
+    """Start without a ``learned`` in-filler (the model zoo may have registered one) and put
+    the registry back afterwards."""
+    saved = dict(_INFILLERS)
+    _INFILLERS.pop("learned", None)
+    yield
+    _INFILLERS.clear()
+    _INFILLERS.update(saved)
+
+
+class HalfGrey(nn.Module):
+    """A stand-in 'trained' in-painter: fills with grey 0.25."""
+
+    def forward(self, masked: torch.Tensor, observed: torch.Tensor) -> torch.Tensor:
+        return torch.full_like(masked, 0.25)
+
+
+def test_learned_infiller_plugs_into_explain(restore_registry, patch_classifier, patch_images):
+    with pytest.raises(ParameterError, match="register_infiller"):
+        explain(patch_classifier, patch_images[:1], infill="learned", steps=1)
+    register_infiller("learned", lambda classifier: LearnedInfiller(HalfGrey()))
+    assert "learned" in infiller_names()
+    result = explain(patch_classifier, patch_images[:1], method="fido-sdr", infill="learned",
+                     steps=2)
+    expected = torch.where(result.salient[0], torch.tensor(0.25), patch_images[0])
+    torch.testing.assert_close(result.counterfactuals[0], expected)
+
+
+def test_register_infiller_rejects_bad_arguments():
+    with pytest.raises(ParameterError):
+        register_infiller("", lambda classifier: None)
+    with pytest.raises(ParameterError):
+        register_infiller("x", "not callable")

@@ -1,0 +1,104 @@
+"""Benchmark runner: suites x methods into rows with intervals, resumable, and the baselines."""
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from core.models import Classifier, Preprocessing, register_classifier
+from core.saliency import explain
+from evaluation.leaderboard import leaderboard_table, write_outputs
+from evaluation.runner import bootstrap, load_rows, run_benchmark
+from evaluation.suites import Suite, SuiteData, register_suite
+
+SIZE = 16
+
+
+class PatchDetector(nn.Module):
+    """Class 1 logit = mean brightness of a fixed 6x6 patch; class 0 = its negative."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        score = x[:, :, 2:8, 8:14].mean(dim=(1, 2, 3)) * 8 - 4
+        return torch.stack([-score, score], dim=1)
+
+
+def _patch_classifier() -> Classifier:
+    return Classifier(
+        "patch-detector",
+        PatchDetector(),
+        Preprocessing((SIZE, SIZE), (0.0,), (1.0,), 1.0),
+        ["off", "on"],
+    )
+
+
+def _patch_data(classifier: Classifier) -> SuiteData:
+    generator = torch.Generator().manual_seed(0)
+    images = torch.rand(6, 1, SIZE, SIZE, generator=generator) * 0.3
+    images[:, :, 2:8, 8:14] = 1.0
+    masks = torch.zeros(6, SIZE, SIZE, dtype=torch.bool)
+    masks[:, 2:8, 8:14] = True
+    return SuiteData(images, torch.ones(6, dtype=torch.long), masks)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def patch_suite():
+    register_classifier("test-patch-detector", "test only", _patch_classifier)
+    register_suite(
+        Suite(
+            "test-patch",
+            "test-patch-detector",
+            _patch_data,
+            ("pointing-game", "relevance-mass", "deletion"),
+            "test suite",
+            batch_size=4,
+        )
+    )
+
+
+def test_bootstrap_interval_contains_the_mean():
+    values = torch.tensor([0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0])
+    result = bootstrap(values, torch.zeros(8), lambda v, c: float(v.mean()), seed=0)
+    assert result.value == 0.625
+    assert 0.2 < result.low < result.value < result.high <= 1.0
+
+
+def test_runner_rows_rank_gradient_above_random_and_resume(tmp_path):
+    rows = run_benchmark(
+        "test-patch", ["gradient", "random", "centre", "sobel"], tmp_path, device="cpu"
+    )
+    by_method = {row.method: row for row in rows}
+    assert by_method["gradient"].metrics["pointing-game"].value == 1.0
+    assert (
+        by_method["gradient"].metrics["relevance-mass"].value > 0.9
+    )  # the model only sees the patch
+    assert by_method["random"].metrics["relevance-mass"].value < 0.3  # patch = 36/256 of the image
+    assert (
+        by_method["gradient"].metrics["deletion"].value
+        < by_method["random"].metrics["deletion"].value
+    )
+    stored = (tmp_path / "results.jsonl").read_text().splitlines()
+    assert len(stored) == 4 and json.loads(stored[0])["inputs_hash"]
+    again = run_benchmark("test-patch", ["gradient", "random"], tmp_path, device="cpu")
+    assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 4  # resumed, nothing rerun
+    assert [row.metrics for row in again] == [
+        by_method["gradient"].metrics,
+        by_method["random"].metrics,
+    ]
+    assert len(load_rows(tmp_path / "results.jsonl")) == 4
+    paths = write_outputs(rows, ("pointing-game", "relevance-mass", "deletion"), tmp_path)
+    assert all(path.exists() and path.stat().st_size > 0 for path in paths)
+    assert leaderboard_table(rows, ("pointing-game",)).row_count == 4
+
+
+def test_baseline_maps():
+    classifier = _patch_classifier()
+    images = torch.zeros(2, 1, SIZE, SIZE)
+    images[:, :, :, 8:] = 1.0  # a vertical edge between columns 7 and 8
+    centre = explain(classifier, images, method="centre").maps
+    assert centre[0, 7:9, 7:9].min() == centre[0].max()
+    sobel = explain(classifier, images, method="sobel").maps
+    assert sobel[0, :, 7:9].min() > 0 and sobel[0, :, :6].abs().max() == 0
+    first = explain(classifier, images, method="random", seed=3).maps
+    assert torch.equal(first, explain(classifier, images, method="random", seed=3).maps)
+    assert not torch.equal(first[0], first[1])

@@ -1,0 +1,92 @@
+"""The three training tasks end to end through ``genlens train`` (tiny networks, few steps)."""
+
+import json
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from core.generative import MASK_KINDS, fido_masks, load_trained, trained_classifier
+from demo.cli import app
+
+runner = CliRunner()
+TINY = {
+    "classifier": ["-o", "widths=[4,8,8]"],
+    "infiller": ["-o", "width=4", "-o", "dilations=[2]"],
+    "prior": ["-o", "width=16", "-o", "disc_width=4"],
+}
+
+
+def _train(kind: str, out, *extra: str) -> dict:
+    arguments = [
+        "train",
+        kind,
+        "--dataset",
+        "fmnist",
+        "--out",
+        str(out),
+        "--steps",
+        "2",
+        "--batch-size",
+        "8",
+        "--eval-size",
+        "40",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    ]
+    result = runner.invoke(app, [*arguments, *TINY[kind], *extra])
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "card.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def classifier_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "cls"
+    return out, _train("classifier", out, "--seed", "1")
+
+
+def test_classifier_run_writes_a_loadable_model(classifier_run):
+    out, card = classifier_run
+    assert card["kind"] == "classifier" and card["world"] == "fmnist" and card["seed"] == 1
+    assert card["command"].startswith("genlens train classifier --dataset fmnist")
+    assert 0 <= card["metrics"]["test_accuracy"] <= 1
+    classifier = trained_classifier(out)
+    assert classifier(torch.rand(2, 1, 32, 32)).shape == (2, 10)
+    assert (out / "metrics.jsonl").exists() and list((out / "samples").glob("*.png"))
+
+
+def test_infiller_run_reports_baselines(tmp_path):
+    card = _train("infiller", tmp_path / "inf")
+    assert {"learned_masked_l1", "local_mean_masked_l1", "blur_masked_psnr"} <= set(card["metrics"])
+    network, _ = load_trained(tmp_path / "inf")
+    observed = torch.ones(1, 1, 32, 32)
+    assert network(torch.rand(1, 1, 32, 32), observed).shape == (1, 1, 32, 32)
+
+
+def test_prior_run_inverts_the_classifier(classifier_run, tmp_path):
+    card = _train("prior", tmp_path / "prior", "--classifier", str(classifier_run[0]))
+    assert card["classifier"] == str(classifier_run[0]) and card["code_layer"] == "pool"
+    assert 0 <= card["metrics"]["top1_agreement"] <= 1
+    prior, _ = load_trained(tmp_path / "prior")
+    assert (prior.code_high >= prior.code_low).all() and prior.code_dim == 8
+    assert prior(prior.code_mean[None]).shape == (1, 1, 32, 32)
+
+
+def test_prior_needs_a_classifier(tmp_path):
+    result = runner.invoke(app, ["train", "prior", "--dataset", "fmnist", "--out", str(tmp_path)])
+    assert result.exit_code != 0
+
+
+def test_fido_masks_are_binary_seeded_and_mixed():
+    masks = fido_masks(300, 32, torch.Generator().manual_seed(4))
+    again = fido_masks(300, 32, torch.Generator().manual_seed(4))
+    assert masks.shape == (300, 1, 32, 32) and torch.equal(masks, again)
+    assert set(masks.unique().tolist()) == {0.0, 1.0}
+    rectangles = fido_masks(20, 32, torch.Generator().manual_seed(0), kinds=("rectangle",))
+    holes = (1 - rectangles).flatten(1).sum(1)
+    assert ((holes >= 12 * 12) & (holes <= 16 * 16)).all()
+    grid = fido_masks(20, 32, torch.Generator().manual_seed(0), kinds=("grid",))
+    assert torch.equal(grid, grid[..., ::4, ::4].repeat_interleave(4, 2).repeat_interleave(4, 3))
+    assert len(MASK_KINDS) == 3

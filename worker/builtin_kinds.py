@@ -1,0 +1,205 @@
+"""The built-in job kinds: ``explain`` (saliency) and ``visualize`` (feature visualization) on
+the gpu queue, and ``sleep`` (a diagnostic job that waits in steps, for smoke tests and for
+measuring queue overhead) on the cpu queue."""
+
+import io
+import json
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from core.errors import ModelLoadError, ParameterError
+from core.featviz import LOGITS, contact_sheet, objectives, visualize
+from core.models.registry import is_registered, registered_classifiers
+from core.saliency import explain, get_method
+from core.saliency.infill import check_infiller
+from core.saliency.params import Param, resolve_params
+from core.saliency.render import figure, overlay
+from worker.context import JobContext, SubmitContext
+from worker.kinds import JobKind, check_keys, register_kind
+
+SLEEP_PARAMS: dict[str, Param] = {
+    "steps": Param(10, low=0, high=100_000, doc="number of steps"),
+    "seconds": Param(0.1, low=0.0, high=3600.0, doc="seconds per step"),
+    "tag": Param("", doc="free text, stored in the output (distinguishes otherwise equal jobs)"),
+}
+
+
+def validate_sleep(spec: Mapping[str, Any], context: SubmitContext) -> dict[str, Any]:
+    """Parameters of a ``sleep`` job: ``steps``, ``seconds``, ``tag``."""
+    return resolve_params("sleep", SLEEP_PARAMS, spec)
+
+
+def run_sleep(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Sleep ``steps`` x ``seconds``, reporting progress after each step; writes a JSON file."""
+    for step in range(params["steps"]):
+        time.sleep(params["seconds"])
+        context.progress(step + 1, params["steps"])
+    payload = json.dumps({"tag": params["tag"], "steps": params["steps"]}, sort_keys=True)
+    context.save("output", "sleep.json", payload.encode(), "application/json")
+    return {"steps": params["steps"], "pid": os.getpid()}
+
+
+EXPLAIN_FIELDS = {"image", "model", "method", "infill", "steps", "samples", "seed", "target",
+                  "params"}
+
+
+def _check_model(spec: Mapping[str, Any]) -> str:
+    """The ``model`` field: a registered name (uploaded weights are not accepted by jobs)."""
+    model = spec.get("model", "efficientnet_lite0")
+    if not isinstance(model, str) or not is_registered(model):
+        known = ", ".join(entry.name for entry in registered_classifiers())
+        raise ModelLoadError(f"unknown model {model!r} for a job; registered models: {known}")
+    return model
+
+
+def _check_seed(spec: Mapping[str, Any]) -> int:
+    seed = spec.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**62:
+        raise ParameterError(f"seed must be an integer in [0, 2**62), got {seed!r}")
+    return seed
+
+
+def validate_explain(spec: Mapping[str, Any], context: SubmitContext) -> dict[str, Any]:
+    """Parameters of an ``explain`` job, checked without loading the model.
+
+    Fields: ``image`` (``sample:NAME``, file path, bytes or ``artifact:<sha256>``), ``model``
+    (a registered name), ``method``, ``infill``, ``steps``, ``samples``, ``seed``, ``target``
+    (class index or ``None`` = predicted) and ``params`` (other method parameters).
+    """
+    check_keys("explain", spec, EXPLAIN_FIELDS)
+    model = _check_model(spec)
+    method = spec.get("method", "fido-ssr")
+    chosen = get_method(method)
+    infill = spec.get("infill", "local-mean")
+    check_infiller(infill)
+    given = dict(spec.get("params") or {})
+    given.update({key: spec[key] for key in ("steps", "samples") if spec.get(key) is not None})
+    params = resolve_params(method, chosen.params, given)
+    seed = _check_seed(spec)
+    target = spec.get("target")
+    if target is not None and (isinstance(target, bool) or not isinstance(target, int)
+                               or target < 0):
+        raise ParameterError(f"target must be a class index >= 0 or null, got {target!r}")
+    if "image" not in spec:
+        raise ParameterError("explain job: 'image' is required")
+    return {
+        "image": context.image(spec["image"]),
+        "model": model,
+        "method": method,
+        "infill": infill,
+        "seed": seed,
+        "target": target,
+        "params": params,
+    }
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _tensor_png(image: torch.Tensor) -> bytes:
+    """PNG bytes of a (C, H, W) [0, 1] tensor (C = 1 or 3)."""
+    array = (image.clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    return _png(Image.fromarray(array.squeeze(2) if array.shape[2] == 1 else array))
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def run_explain(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Explain one image; artifacts: overlay, figure, counterfactual (PNG) and the raw map."""
+    classifier = context.classifier(params["model"])
+    image = context.image(params["image"], mode=classifier.preprocessing.pil_mode)
+    batch = classifier.prepare([image])
+    result = explain(
+        classifier, batch, target=params["target"], method=params["method"],
+        infill=params["infill"], seed=params["seed"], progress=context.progress,
+        **params["params"],
+    )
+    context.save("overlay", "overlay.png", _png(overlay(batch[0], result.maps[0])), "image/png")
+    context.save("figure", "figure.png", _png(figure(result, batch, 0)), "image/png")
+    context.save("counterfactual", "counterfactual.png", _tensor_png(result.counterfactuals[0]),
+                 "image/png")
+    context.save("map", "map.npy", _npy(result.maps[0].numpy()), "application/x-npy")
+    return {
+        "target": int(result.target[0]),
+        "label": result.target_labels[0],
+        "prob_original": float(result.prob_original[0]),
+        "prob_kept": float(result.prob_kept[0]),
+        "prob_removed": float(result.prob_removed[0]),
+        "view": result.view,
+        "seconds": result.seconds,
+        "params": result.params,
+    }
+
+
+VISUALIZE_FIELDS = {"model", "method", "layer", "units", "steps", "lr", "seed"}
+VISUALIZE_PARAMS: dict[str, Param] = {
+    "method": Param("fourier", doc="fourier or pixel parameterization"),
+    "layer": Param(LOGITS, doc="'logits' (units are classes) or a layer name (channels)"),
+    "steps": Param(128, low=1, high=10_000, doc="Adam steps"),
+    "lr": Param(0.05, positive=True, high=10.0, doc="Adam learning rate"),
+}
+MAX_UNITS = 64
+
+
+def validate_visualize(spec: Mapping[str, Any], context: SubmitContext) -> dict[str, Any]:
+    """Parameters of a ``visualize`` job: ``model``, ``method`` (fourier, pixel), ``layer``,
+    ``units`` (class or channel indices, one image each), ``steps``, ``lr``, ``seed``.
+    Layer names and unit ranges are checked by the worker, which has the model."""
+    check_keys("visualize", spec, VISUALIZE_FIELDS)
+    model = _check_model(spec)
+    seed = _check_seed(spec)
+    params = resolve_params(
+        "visualize", VISUALIZE_PARAMS,
+        {key: spec[key] for key in VISUALIZE_PARAMS if spec.get(key) is not None},
+    )
+    if params["method"] not in ("fourier", "pixel"):
+        raise ParameterError(f"visualize method must be fourier or pixel, got {params['method']!r}")
+    units = spec.get("units")
+    if (not isinstance(units, list) or not 1 <= len(units) <= MAX_UNITS
+            or any(isinstance(u, bool) or not isinstance(u, int) or u < 0 for u in units)):
+        raise ParameterError(
+            f"units must be a list of 1 to {MAX_UNITS} indices >= 0, got {units!r}"
+        )
+    return {"model": model, "seed": seed, "units": units, **params}
+
+
+def run_visualize(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Optimize one image per unit; artifacts: a PNG per unit, the contact sheet, the trace."""
+    classifier = context.classifier(params["model"])
+    units, layer = params["units"], params["layer"]
+    objective = (objectives.class_logit(units) if layer == LOGITS
+                 else objectives.channel(layer, units))
+    result = visualize(
+        classifier, objective, method=params["method"], steps=params["steps"], lr=params["lr"],
+        seed=params["seed"], progress=context.progress,
+    )
+    names = [f"{u} {classifier.labels[u]}" if layer == LOGITS else f"{layer}:{u}"
+             for u in units]
+    for index, unit in enumerate(units):
+        context.save("visualization", f"unit-{unit}.png", _tensor_png(result.images[index]),
+                     "image/png")
+    context.save("grid", "sheet.png", _png(contact_sheet(result.images, names)), "image/png")
+    context.save("trace", "result.json", json.dumps(result.to_json()).encode(),
+                 "application/json")
+    return {"units": names, "scores": result.scores.tolist(), "params": result.params}
+
+
+register_kind(JobKind("sleep", "cpu", validate_sleep, run_sleep,
+                      "wait in steps (diagnostics, queue overhead)"))
+register_kind(JobKind("explain", "gpu", validate_explain, run_explain,
+                      "saliency map + counterfactual for one image"))
+register_kind(JobKind("visualize", "gpu", validate_visualize, run_visualize,
+                      "feature visualization of classes or channels"))

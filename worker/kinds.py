@@ -1,0 +1,85 @@
+"""The registry of job kinds: a kind name maps to its queue, a spec validator and a runner.
+
+New work (training, benchmarks, conditional generation) plugs in with :func:`register_kind`
+from its own module; list that module in ``GENLENS_PLUGINS`` so workers import it too.
+"""
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from core.errors import ParameterError
+
+if TYPE_CHECKING:
+    from worker.context import JobContext, SubmitContext
+
+QUEUES = ("gpu", "cpu")
+BUILTIN = "worker.builtin_kinds"
+
+Validator = Callable[[Mapping[str, Any], "SubmitContext"], dict[str, Any]]
+Runner = Callable[["JobContext", dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """A kind of job.
+
+    Attributes:
+        name: the ``kind`` of a spec, e.g. ``"explain"``.
+        queue: ``"gpu"`` (model work) or ``"cpu"`` (light work).
+        validate: ``validate(spec_without_kind, submit_context) -> parameters``; runs in the
+            submitting process, raises :class:`~core.errors.GenlensError` for bad specs and
+            returns canonical JSON parameters (defaults filled in, uploads replaced by
+            ``artifact:<sha256>``) whose hash is the job's idempotency key.
+        run: ``run(job_context, parameters) -> result``; runs in a worker process, reports
+            progress through ``job_context.progress`` (which raises when cancelled) and returns
+            a small JSON dict; files go through ``job_context.save``.
+        description: one line for help texts.
+    """
+
+    name: str
+    queue: str
+    validate: Validator
+    run: Runner
+    description: str = ""
+
+
+_KINDS: dict[str, JobKind] = {}
+
+
+def register_kind(kind: JobKind) -> None:
+    """Register ``kind`` under its name; re-registering a name replaces it."""
+    if kind.queue not in QUEUES:
+        raise ParameterError(f"job kind {kind.name!r}: queue must be one of {QUEUES}")
+    _KINDS[kind.name] = kind
+
+
+def get_kind(name: str) -> JobKind:
+    """The kind called ``name``; unknown names raise :class:`ParameterError` listing the known."""
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise ParameterError(
+            f"unknown job kind {name!r}; choose from {', '.join(kind_names())}"
+        ) from None
+
+
+def kind_names() -> list[str]:
+    """Registered kind names, sorted."""
+    return sorted(_KINDS)
+
+
+def check_keys(kind: str, spec: Mapping[str, Any], allowed: set[str]) -> None:
+    """Raise :class:`ParameterError` for keys of ``spec`` outside ``allowed``."""
+    unknown = sorted(set(spec) - allowed)
+    if unknown:
+        raise ParameterError(
+            f"{kind} job: unknown field(s) {unknown}; valid: {', '.join(sorted(allowed))}"
+        )
+
+
+def load_kinds(plugins: Iterable[str] = ()) -> None:
+    """Register the built-in kinds and those of the ``plugins`` modules (imported once)."""
+    for module in [BUILTIN, *plugins]:
+        importlib.import_module(module)
