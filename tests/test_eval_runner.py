@@ -102,3 +102,28 @@ def test_baseline_maps():
     first = explain(classifier, images, method="random", seed=3).maps
     assert torch.equal(first, explain(classifier, images, method="random", seed=3).maps)
     assert not torch.equal(first[0], first[1])
+
+
+def test_bench_cli_prints_the_leaderboard_and_writes_plots(tmp_path):
+    from typer.testing import CliRunner
+
+    from demo.cli import app
+
+    args = [
+        "bench",
+        "saliency",
+        "--suite",
+        "test-patch",
+        "--methods",
+        "gradient,centre",
+        "--out",
+        str(tmp_path),
+        "--device",
+        "cpu",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "test-patch leaderboard" in result.output
+    lines = [line for line in result.output.splitlines() if "gradient" in line or "centre" in line]
+    assert "gradient" in lines[0]  # ranked first on pointing game
+    assert (tmp_path / "pointing-game.png").stat().st_size > 0

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from core.models import Classifier, Preprocessing, load_classifier
+from core.models import Classifier, Preprocessing
 
 SIZE = 32
 PATCH = (slice(8, 20), slice(12, 20))  # 12 x 8 = 96 of 1024 pixels (9.4 % of the image)
@@ -65,8 +65,3 @@ def patch_mask() -> torch.Tensor:
     mask = torch.zeros(SIZE, SIZE, dtype=torch.bool)
     mask[PATCH] = True
     return mask
-
-
-@pytest.fixture(scope="session")
-def lite0() -> Classifier:
-    return load_classifier("efficientnet_lite0", device="cpu")
