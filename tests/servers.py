@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -109,15 +110,17 @@ def _postgres_bin(name: str) -> str:
 
 
 class PostgresServer:
-    """A throw-away PostgreSQL cluster (``initdb`` + ``pg_ctl``) on a free loopback port.
+    """A throw-away PostgreSQL cluster (``initdb`` + ``pg_ctl``) on a free loopback port, in
+    its own temporary folder (removed by :meth:`stop`).
 
     PostgreSQL refuses to run as root, so as root the cluster belongs to the ``postgres``
-    system user created by the Debian package.
+    system user created by the Debian package (the folder is not under pytest's private
+    temporary root, which other pytest sessions reset to mode 0700).
     """
 
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.data = folder / "data"
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="genlens-postgres-"))
+        self.data = self.folder / "data"
         self.port = free_port()
         self._as: list[str] = []
         if os.geteuid() == 0:
@@ -125,22 +128,18 @@ class PostgresServer:
                 account = pwd.getpwnam("postgres")
             except KeyError:
                 _fail("running as root but there is no 'postgres' user to own PostgreSQL")
-            os.chown(folder, account.pw_uid, account.pw_gid)
-            folder.chmod(0o755)
-            for parent in folder.parents:
-                if parent == Path("/"):
-                    break
-                parent.chmod(parent.stat().st_mode | 0o011)
+            os.chown(self.folder, account.pw_uid, account.pw_gid)
             self._as = ["runuser", "-u", "postgres", "--"]
         self._run([_postgres_bin("initdb"), "-D", str(self.data), "-U", "genlens",
                    "--auth=trust", "-E", "UTF8", "--no-sync"])
         self._run([
-            _postgres_bin("pg_ctl"), "-D", str(self.data), "-l", str(folder / "postgres.log"),
-            "-w", "-t", "60", "-o",
-            f"-p {self.port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+            _postgres_bin("pg_ctl"), "-D", str(self.data), "-l",
+            str(self.folder / "postgres.log"), "-w", "-t", "60", "-o",
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c full_page_writes=off -c max_connections=100",
             "start",
         ])
+        self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
         self.admin_url = f"postgresql://genlens@127.0.0.1:{self.port}/postgres"
 
     def _run(self, command: list[str]) -> None:
@@ -158,8 +157,17 @@ class PostgresServer:
         return f"postgresql+psycopg://genlens@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
-        subprocess.run([*self._as, _postgres_bin("pg_ctl"), "-D", str(self.data), "-m",
-                        "immediate", "stop"], capture_output=True, check=False)
+        """Immediate shutdown (SIGQUIT to the postmaster), then remove the cluster folder."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGQUIT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class Deployment:

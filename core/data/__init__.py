@@ -1,6 +1,6 @@
 """Image loading/validation, sample photos and datasets."""
 
-from core.data.blockfashion import BlockFashion, blockfashion
+from core.data.blockfashion import BlockFashion
 from core.data.datasets import fashion_mnist, image_folder, mnist_5k, read_idx
 from core.data.images import ImageLimits, load_image, pil_to_tensor, save_png, to_pil
 from core.data.samples import image_label, resolve_image, sample_image, sample_names
@@ -8,7 +8,6 @@ from core.data.samples import image_label, resolve_image, sample_image, sample_n
 __all__ = [
     "BlockFashion",
     "ImageLimits",
-    "blockfashion",
     "fashion_mnist",
     "image_folder",
     "image_label",

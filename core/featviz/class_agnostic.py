@@ -61,7 +61,7 @@ class Octave:
 
     steps: int = 200
     scale: float = 1.2
-    lr: tuple[float, float] = (0.005, 0.001)
+    lr: tuple[float, float] = (0.0015, 0.0003)
     mask_sigma: tuple[float, float] = (420.0, 340.0)
     blur_sigma: tuple[float, float] = (0.9, 0.2)
     denoise_weight: tuple[float, float] = (2.0, 8.0)

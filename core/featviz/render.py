@@ -75,7 +75,10 @@ def visualize(
         size: (H, W) of the optimized images; default the classifier's input size. Images are
             resampled to the input size before the forward pass.
         steps: Adam steps; lr: Adam learning rate on the parameterization.
-        seed: element ``i`` uses ``seed + i`` for its initialization and its transforms.
+        seed: element ``i`` uses ``seed + i`` for its initialization and its transforms, so
+            it reproduces a single-unit run with that seed (bit for bit where the backend's
+            kernels are batch-size invariant, e.g. CPU with oneDNN off; otherwise up to float
+            round-off, which Adam's sign-like first steps can amplify).
         transforms: robustness transforms; ``None`` means :class:`RobustTransforms` defaults,
             pass ``RobustTransforms(pad=0, jitter=0, scales=(1.0,), degrees=0)`` for none.
         decorrelate: use the decorrelated colour space (3-channel models only).
