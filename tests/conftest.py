@@ -5,6 +5,7 @@ happens to have a cache or a network."""
 import socket
 
 import pytest
+import torch
 
 from core.models import Classifier, load_classifier
 
@@ -32,6 +33,11 @@ def _guarded_getaddrinfo(host, *args, **kwargs):
 
 socket.socket.connect = _guarded_connect
 socket.getaddrinfo = _guarded_getaddrinfo
+
+# One intra-op thread: tests run beside worker and server processes on 2 cores, where
+# oversubscribed thread pools make small tensor ops orders of magnitude slower. Results do not
+# depend on the thread count (batch-vs-single equality tests pin their kernels themselves).
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

@@ -45,8 +45,17 @@ def run_sleep(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     return {"steps": params["steps"], "pid": os.getpid()}
 
 
-EXPLAIN_FIELDS = {"image", "model", "method", "infill", "steps", "samples", "seed", "target",
-                  "params"}
+EXPLAIN_FIELDS = {
+    "image",
+    "model",
+    "method",
+    "infill",
+    "steps",
+    "samples",
+    "seed",
+    "target",
+    "params",
+}
 
 
 def _check_model(spec: Mapping[str, Any]) -> str:
@@ -83,8 +92,9 @@ def validate_explain(spec: Mapping[str, Any], context: SubmitContext) -> dict[st
     params = resolve_params(method, chosen.params, given)
     seed = _check_seed(spec)
     target = spec.get("target")
-    if target is not None and (isinstance(target, bool) or not isinstance(target, int)
-                               or target < 0):
+    if target is not None and (
+        isinstance(target, bool) or not isinstance(target, int) or target < 0
+    ):
         raise ParameterError(f"target must be a class index >= 0 or null, got {target!r}")
     if "image" not in spec:
         raise ParameterError("explain job: 'image' is required")
@@ -123,14 +133,20 @@ def run_explain(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     image = context.image(params["image"], mode=classifier.preprocessing.pil_mode)
     batch = classifier.prepare([image])
     result = explain(
-        classifier, batch, target=params["target"], method=params["method"],
-        infill=params["infill"], seed=params["seed"], progress=context.progress,
+        classifier,
+        batch,
+        target=params["target"],
+        method=params["method"],
+        infill=params["infill"],
+        seed=params["seed"],
+        progress=context.progress,
         **params["params"],
     )
     context.save("overlay", "overlay.png", _png(overlay(batch[0], result.maps[0])), "image/png")
     context.save("figure", "figure.png", _png(figure(result, batch, 0)), "image/png")
-    context.save("counterfactual", "counterfactual.png", _tensor_png(result.counterfactuals[0]),
-                 "image/png")
+    context.save(
+        "counterfactual", "counterfactual.png", _tensor_png(result.counterfactuals[0]), "image/png"
+    )
     context.save("map", "map.npy", _npy(result.maps[0].numpy()), "application/x-npy")
     return {
         "target": int(result.target[0]),
@@ -162,14 +178,18 @@ def validate_visualize(spec: Mapping[str, Any], context: SubmitContext) -> dict[
     model = _check_model(spec)
     seed = _check_seed(spec)
     params = resolve_params(
-        "visualize", VISUALIZE_PARAMS,
+        "visualize",
+        VISUALIZE_PARAMS,
         {key: spec[key] for key in VISUALIZE_PARAMS if spec.get(key) is not None},
     )
     if params["method"] not in ("fourier", "pixel"):
         raise ParameterError(f"visualize method must be fourier or pixel, got {params['method']!r}")
     units = spec.get("units")
-    if (not isinstance(units, list) or not 1 <= len(units) <= MAX_UNITS
-            or any(isinstance(u, bool) or not isinstance(u, int) or u < 0 for u in units)):
+    if (
+        not isinstance(units, list)
+        or not 1 <= len(units) <= MAX_UNITS
+        or any(isinstance(u, bool) or not isinstance(u, int) or u < 0 for u in units)
+    ):
         raise ParameterError(
             f"units must be a list of 1 to {MAX_UNITS} indices >= 0, got {units!r}"
         )
@@ -180,26 +200,48 @@ def run_visualize(context: JobContext, params: dict[str, Any]) -> dict[str, Any]
     """Optimize one image per unit; artifacts: a PNG per unit, the contact sheet, the trace."""
     classifier = context.classifier(params["model"])
     units, layer = params["units"], params["layer"]
-    objective = (objectives.class_logit(units) if layer == LOGITS
-                 else objectives.channel(layer, units))
-    result = visualize(
-        classifier, objective, method=params["method"], steps=params["steps"], lr=params["lr"],
-        seed=params["seed"], progress=context.progress,
+    objective = (
+        objectives.class_logit(units) if layer == LOGITS else objectives.channel(layer, units)
     )
-    names = [f"{u} {classifier.labels[u]}" if layer == LOGITS else f"{layer}:{u}"
-             for u in units]
+    result = visualize(
+        classifier,
+        objective,
+        method=params["method"],
+        steps=params["steps"],
+        lr=params["lr"],
+        seed=params["seed"],
+        progress=context.progress,
+    )
+    names = [f"{u} {classifier.labels[u]}" if layer == LOGITS else f"{layer}:{u}" for u in units]
     for index, unit in enumerate(units):
-        context.save("visualization", f"unit-{unit}.png", _tensor_png(result.images[index]),
-                     "image/png")
+        context.save(
+            "visualization", f"unit-{unit}.png", _tensor_png(result.images[index]), "image/png"
+        )
     context.save("grid", "sheet.png", _png(contact_sheet(result.images, names)), "image/png")
-    context.save("trace", "result.json", json.dumps(result.to_json()).encode(),
-                 "application/json")
+    context.save("trace", "result.json", json.dumps(result.to_json()).encode(), "application/json")
     return {"units": names, "scores": result.scores.tolist(), "params": result.params}
 
 
-register_kind(JobKind("sleep", "cpu", validate_sleep, run_sleep,
-                      "wait in steps (diagnostics, queue overhead)"))
-register_kind(JobKind("explain", "gpu", validate_explain, run_explain,
-                      "saliency map + counterfactual for one image"))
-register_kind(JobKind("visualize", "gpu", validate_visualize, run_visualize,
-                      "feature visualization of classes or channels"))
+register_kind(
+    JobKind(
+        "sleep", "cpu", validate_sleep, run_sleep, "wait in steps (diagnostics, queue overhead)"
+    )
+)
+register_kind(
+    JobKind(
+        "explain",
+        "gpu",
+        validate_explain,
+        run_explain,
+        "saliency map + counterfactual for one image",
+    )
+)
+register_kind(
+    JobKind(
+        "visualize",
+        "gpu",
+        validate_visualize,
+        run_visualize,
+        "feature visualization of classes or channels",
+    )
+)

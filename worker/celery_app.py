@@ -34,8 +34,9 @@ def _recover(**_: Any) -> None:
 
 
 @task_failure.connect
-def _hard_failure(sender: Any = None, task_id: str | None = None, exception: Any = None,
-                  **_: Any) -> None:
+def _hard_failure(
+    sender: Any = None, task_id: str | None = None, exception: Any = None, **_: Any
+) -> None:
     """A hard time limit (or a worker loss that was not re-queued) ends the job as failed."""
     if getattr(sender, "name", None) in QUEUE_TASKS.values() and task_id:
         fail_if_unfinished(get_runtime(), task_id, f"{type(exception).__name__}: {exception}")
@@ -44,4 +45,3 @@ def _hard_failure(sender: Any = None, task_id: str | None = None, exception: Any
 def enqueue(job_id: str, queue: str) -> None:
     """Send the job's task (task id = job id) to its queue."""
     app.send_task(QUEUE_TASKS[queue], args=[job_id], task_id=job_id, queue=queue)
-

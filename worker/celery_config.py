@@ -56,8 +56,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "result_serializer": "json",
         "accept_content": ["json"],
         "task_default_queue": "cpu",
-        "task_routes": {"genlens.tasks.gpu.*": {"queue": "gpu"},
-                        "genlens.tasks.cpu.*": {"queue": "cpu"}},
+        "task_routes": {
+            "genlens.tasks.gpu.*": {"queue": "gpu"},
+            "genlens.tasks.cpu.*": {"queue": "cpu"},
+        },
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,

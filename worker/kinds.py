@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ParameterError
+from core.registry import Registry
 
 if TYPE_CHECKING:
     from worker.context import JobContext, SubmitContext
@@ -45,29 +46,24 @@ class JobKind:
     description: str = ""
 
 
-_KINDS: dict[str, JobKind] = {}
+KINDS: Registry[JobKind] = Registry("job kind", replace=True)
 
 
 def register_kind(kind: JobKind) -> None:
     """Register ``kind`` under its name; re-registering a name replaces it."""
     if kind.queue not in QUEUES:
         raise ParameterError(f"job kind {kind.name!r}: queue must be one of {QUEUES}")
-    _KINDS[kind.name] = kind
+    KINDS.register(kind.name, kind)
 
 
 def get_kind(name: str) -> JobKind:
     """The kind called ``name``; unknown names raise :class:`ParameterError` listing the known."""
-    try:
-        return _KINDS[name]
-    except KeyError:
-        raise ParameterError(
-            f"unknown job kind {name!r}; choose from {', '.join(kind_names())}"
-        ) from None
+    return KINDS.get(name)
 
 
 def kind_names() -> list[str]:
     """Registered kind names, sorted."""
-    return sorted(_KINDS)
+    return KINDS.names()
 
 
 def check_keys(kind: str, spec: Mapping[str, Any], allowed: set[str]) -> None:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import torch
 
-from core.errors import ParameterError
 from core.models import Classifier
+from core.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -50,26 +50,18 @@ class MetricSpec:
         return float(torch.stack([values[classes == c].mean() for c in classes.unique()]).mean())
 
 
-_METRICS: dict[str, MetricSpec] = {}
+METRICS: Registry[MetricSpec] = Registry("metric")
 
 
 def register_metric(spec: MetricSpec) -> MetricSpec:
     """Add ``spec`` to the registry (names are unique)."""
-    if spec.name in _METRICS:
-        raise ValueError(f"metric {spec.name!r} is already registered")
-    _METRICS[spec.name] = spec
-    return spec
+    return METRICS.register(spec.name, spec)
 
 
 def metric(name: str) -> MetricSpec:
     """The metric called ``name``; unknown names raise :class:`ParameterError`."""
-    try:
-        return _METRICS[name]
-    except KeyError:
-        raise ParameterError(
-            f"unknown metric {name!r}; choose from {', '.join(sorted(_METRICS))}"
-        ) from None
+    return METRICS.get(name)
 
 
 def metric_names() -> list[str]:
-    return sorted(_METRICS)
+    return METRICS.names()

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import torch
 
 from core.data import resolve_image
-from core.errors import ParameterError
 from core.models import Classifier
+from core.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -46,26 +46,19 @@ class Suite:
     batch_size: int = 8
 
 
-_SUITES: dict[str, Suite] = {}
+SUITES: Registry[Suite] = Registry("suite")
 
 
-def register_suite(suite: Suite) -> None:
-    if suite.name in _SUITES:
-        raise ValueError(f"suite {suite.name!r} is already registered")
-    _SUITES[suite.name] = suite
+def register_suite(suite: Suite) -> Suite:
+    return SUITES.register(suite.name, suite)
 
 
 def get_suite(name: str) -> Suite:
-    try:
-        return _SUITES[name]
-    except KeyError:
-        raise ParameterError(
-            f"unknown suite {name!r}; choose from {', '.join(sorted(_SUITES))}"
-        ) from None
+    return SUITES.get(name)
 
 
 def suite_names() -> list[str]:
-    return sorted(_SUITES)
+    return SUITES.names()
 
 
 IMAGENET_PHOTOS = (

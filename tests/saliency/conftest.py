@@ -1,7 +1,5 @@
 """Fixtures for the saliency tests: a hand-built patch classifier and EfficientNet-Lite0."""
 
-from collections.abc import Iterator
-
 import pytest
 import torch
 from torch import nn
@@ -30,16 +28,6 @@ class PatchNet(nn.Module):
         return torch.stack(
             [torch.zeros_like(evidence), 2.5 * evidence - 5, -torch.ones_like(evidence)], dim=1
         )
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """One intra-op thread: the CI box is shared, and oversubscribed thread pools make small
-    tensor ops orders of magnitude slower. Results do not depend on it."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture
