@@ -23,8 +23,11 @@ from core.errors import ParameterError
 from core.models import Classifier, load_classifier
 from core.progress import ProgressCallback, no_progress
 from core.saliency import explain, get_method
+from core.zoo import register_zoo
 from evaluation.metrics import MetricInput, metric
 from evaluation.suites import Suite, SuiteData, get_suite
+
+register_zoo()  # the learned in-fillers of the trained worlds (suites fmnist, blockfashion-gt)
 
 BOOTSTRAP_SAMPLES = 1000
 

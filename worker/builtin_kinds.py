@@ -20,8 +20,11 @@ from core.saliency import explain, get_method
 from core.saliency.infill import check_infiller
 from core.saliency.params import Param, resolve_params
 from core.saliency.render import figure, overlay
+from core.zoo import register_zoo
 from worker.context import JobContext, SubmitContext
 from worker.kinds import JobKind, check_keys, register_kind
+
+register_zoo()  # the shipped learned in-fillers and priors, usable by name in jobs
 
 SLEEP_PARAMS: dict[str, Param] = {
     "steps": Param(10, low=0, high=100_000, doc="number of steps"),
