@@ -32,7 +32,7 @@ def leaderboard_table(rows: Sequence[ResultRow], metrics: Sequence[str]) -> Tabl
             f"{row.metrics[n].value:.3f} [{row.metrics[n].low:.3f}, {row.metrics[n].high:.3f}]"
             for n in metrics
         ]
-        table.add_row(str(rank), row.method, *cells, f"{row.seconds_per_image:.2f}")
+        table.add_row(str(rank), row.label, *cells, f"{row.seconds_per_image:.2f}")
     return table
 
 
@@ -78,7 +78,7 @@ def plot_metric(rows: Sequence[ResultRow], name: str, out: Path) -> Path:
         [row.metrics[name].high - row.metrics[name].value for row in ordered],
     ]
     figure, axes = plt.subplots(figsize=(6, 0.4 * len(ordered) + 1.2))
-    axes.barh([row.method for row in ordered], values, xerr=errors, color="#4c72b0", capsize=3)
+    axes.barh([row.label for row in ordered], values, xerr=errors, color="#4c72b0", capsize=3)
     direction = "higher is better" if metric(name).higher_is_better else "lower is better"
     axes.set_title(f"{ordered[0].suite if ordered else ''}: {name} ({direction}, 95% CI)")
     figure.tight_layout()

@@ -57,6 +57,13 @@ class ResultRow:
     def key(self) -> tuple[str, str, str]:
         return self.suite, self.method, _params_hash(self.infill, self.params)
 
+    @property
+    def label(self) -> str:
+        """``method@infiller`` for methods whose map depends on the in-filler, else the name."""
+        return (
+            f"{self.method}@{self.infill}" if get_method(self.method).uses_infiller else self.method
+        )
+
 
 def bootstrap(values: torch.Tensor, classes: torch.Tensor, aggregate, seed: int) -> MetricValue:
     """Aggregate and its 2.5/97.5 percentiles over ``BOOTSTRAP_SAMPLES`` image resamples."""
@@ -175,6 +182,13 @@ def _explain_all(loaded: LoadedSuite, method, infill, params, progress):
     return torch.cat(maps), seconds, peak
 
 
+def parse_entry(entry: str, default_infill: str) -> tuple[str, str]:
+    """``"fido-ssr@learned"`` -> ("fido-ssr", "learned"); a bare name takes ``default_infill``."""
+    method, _, infill = entry.partition("@")
+    get_method(method)
+    return method, infill or default_infill
+
+
 def run_benchmark(
     suite_name: str,
     methods: Sequence[str],
@@ -185,35 +199,36 @@ def run_benchmark(
 ) -> list[ResultRow]:
     """Evaluate ``methods`` on a suite, appending rows to ``out/results.jsonl`` (resumable).
 
-    ``progress(done, total)`` counts explanation batches and metrics over all methods.
+    Each entry is a method name or ``method@infiller`` (e.g. ``fido-ssr@learned``); bare names
+    use ``infill``. ``progress(done, total)`` counts explanation batches and metrics.
     """
-    for name in methods:
-        get_method(name)
+    entries = [parse_entry(entry, infill) for entry in methods]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "results.jsonl"
     rows = load_rows(path)
     done = {row.key() for row in rows}
     suite = get_suite(suite_name)
+    wanted = {(suite.name, m, _params_hash(i, suite.method_params.get(m, {}))) for m, i in entries}
     todo = [
-        m
-        for m in methods
-        if (suite.name, m, _params_hash(infill, suite.method_params.get(m, {}))) not in done
+        (m, i)
+        for m, i in entries
+        if (suite.name, m, _params_hash(i, suite.method_params.get(m, {}))) not in done
     ]
     if todo:
         loaded = LoadedSuite.load(suite.name, device)
         units = loaded.work_units
-        for position, name in enumerate(todo):
+        for position, (name, method_infill) in enumerate(todo):
             row = evaluate(
                 loaded,
                 name,
-                infill,
+                method_infill,
                 progress=lambda d, _t, p=position: progress(p * units + d, len(todo) * units),
             )
             with path.open("a") as handle:
                 handle.write(json.dumps(asdict(row)) + "\n")
             rows.append(row)
-    return [row for row in rows if row.suite == suite.name and row.method in methods]
+    return [row for row in rows if row.key() in wanted]
 
 
 def load_rows(path: str | Path) -> list[ResultRow]:

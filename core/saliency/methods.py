@@ -57,6 +57,8 @@ class Method:
             the rest in-filled; SSR) or ``"removed"`` (salient region in-filled; SDR).
         check: optional ``check(classifier, params)`` run before any compute; may fill in
             derived defaults (e.g. the Grad-CAM layer).
+        uses_infiller: the in-filler shapes the map itself (mask optimisers), not only the
+            counterfactual views; benchmarks then label rows ``method@infiller``.
     """
 
     name: str
@@ -65,21 +67,49 @@ class Method:
     salient: Callable[[torch.Tensor, SampleNoise], torch.Tensor] = above_mean_region
     view: str = "removed"
     check: Callable[[Classifier, dict], None] | None = field(default=None)
+    uses_infiller: bool = False
 
 
 METHODS: dict[str, Method] = {
     method.name: method
     for method in [
-        Method("fido-ssr", partial(fido, objective="ssr"), FIDO_PARAMS, sampled_region, "kept"),
-        Method("fido-sdr", partial(fido, objective="sdr"), FIDO_PARAMS, sampled_region),
-        Method("bbmp-ssr", partial(bbmp, objective="ssr"), BBMP_PARAMS, positive_region, "kept"),
-        Method("bbmp-sdr", partial(bbmp, objective="sdr"), BBMP_PARAMS, positive_region),
+        Method(
+            "fido-ssr",
+            partial(fido, objective="ssr"),
+            FIDO_PARAMS,
+            sampled_region,
+            "kept",
+            uses_infiller=True,
+        ),
+        Method(
+            "fido-sdr",
+            partial(fido, objective="sdr"),
+            FIDO_PARAMS,
+            sampled_region,
+            uses_infiller=True,
+        ),
+        Method(
+            "bbmp-ssr",
+            partial(bbmp, objective="ssr"),
+            BBMP_PARAMS,
+            positive_region,
+            "kept",
+            uses_infiller=True,
+        ),
+        Method(
+            "bbmp-sdr",
+            partial(bbmp, objective="sdr"),
+            BBMP_PARAMS,
+            positive_region,
+            uses_infiller=True,
+        ),
         Method("gradient", baselines.gradient, {}),
         Method("input-x-gradient", baselines.input_x_gradient, {}),
         Method("integrated-gradients", baselines.integrated_gradients, baselines.IG_PARAMS),
         Method("smoothgrad", baselines.smoothgrad, baselines.SMOOTHGRAD_PARAMS),
-        Method("grad-cam", baselines.grad_cam, baselines.GRADCAM_PARAMS,
-               check=baselines.check_gradcam),
+        Method(
+            "grad-cam", baselines.grad_cam, baselines.GRADCAM_PARAMS, check=baselines.check_gradcam
+        ),
         Method("occlusion", baselines.occlusion, baselines.OCCLUSION_PARAMS),
         Method("rise", rise, RISE_PARAMS),
     ]

@@ -19,9 +19,10 @@ def bench_saliency(
     ),
     methods: str = typer.Option(
         "grad-cam,integrated-gradients,smoothgrad,rise,occlusion,random,centre,sobel",
-        help="Comma-separated saliency methods (see `genlens explain --help`).",
+        help="Comma-separated saliency methods (see `genlens explain --help`); "
+        "METHOD@INFILLER picks the in-filler of a mask method, e.g. fido-ssr@learned.",
     ),
-    infill: str = typer.Option("local-mean", help="In-filler for FIDO/BBMP rows."),
+    infill: str = typer.Option("local-mean", help="In-filler for methods given without @INFILLER."),
     out: str = typer.Option(
         "bench-output", help="Folder for results.jsonl, leaderboard.{json,csv} and plots."
     ),

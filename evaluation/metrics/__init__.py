@@ -86,10 +86,10 @@ for _spec in (
     ),
     MetricSpec(
         "pointing-game",
-        lambda m: pointing_hits(m.maps, m.masks),
+        lambda m: pointing_hits(m.maps, m.masks, tolerance=15 * min(m.maps.shape[1:]) / 224),
         higher_is_better=True,
         needs_masks=True,
-        description="arg-max within 15 px of the GT mask, mean over classes",
+        description="arg-max within 15 px (at 224, scaled with size) of the GT mask, class mean",
         class_balanced=True,
     ),
     MetricSpec(
