@@ -1,12 +1,14 @@
 """Leaderboard views of result rows: a sorted table, CSV/JSON export and one plot per metric."""
 
 import csv
+import io
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from rich.console import Console
 from rich.table import Table
 
 from evaluation.metrics import metric
@@ -23,7 +25,9 @@ def leaderboard_table(rows: Sequence[ResultRow], metrics: Sequence[str]) -> Tabl
     """A rich table: one row per method, each metric as ``value [low, high]``, best first."""
     table = Table(title=f"{rows[0].suite} leaderboard" if rows else "leaderboard")
     table.add_column("rank")
-    table.add_column("method")
+    table.add_column(
+        "method", no_wrap=True, min_width=max((len(row.label) for row in rows), default=6)
+    )
     for name in metrics:
         table.add_column(f"{name} {'↑' if metric(name).higher_is_better else '↓'}")
     table.add_column("s/image")
@@ -37,9 +41,12 @@ def leaderboard_table(rows: Sequence[ResultRow], metrics: Sequence[str]) -> Tabl
 
 
 def write_outputs(rows: Sequence[ResultRow], metrics: Sequence[str], out: str | Path) -> list[Path]:
-    """Write ``leaderboard.json``, ``leaderboard.csv`` and ``<metric>.png`` under ``out``."""
+    """Write ``leaderboard.{json,csv,txt}`` and ``<metric>.png`` under ``out``."""
     out = Path(out)
     ordered = sort_rows(rows, metrics[0])
+    console = Console(record=True, width=200, file=io.StringIO())
+    console.print(leaderboard_table(rows, metrics))
+    (out / "leaderboard.txt").write_text(console.export_text())
     (out / "leaderboard.json").write_text(json.dumps([asdict(row) for row in ordered], indent=2))
     with (out / "leaderboard.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -77,10 +84,12 @@ def plot_metric(rows: Sequence[ResultRow], name: str, out: Path) -> Path:
         [row.metrics[name].value - row.metrics[name].low for row in ordered],
         [row.metrics[name].high - row.metrics[name].value for row in ordered],
     ]
-    figure, axes = plt.subplots(figsize=(6, 0.4 * len(ordered) + 1.2))
+    figure, axes = plt.subplots(figsize=(7, 0.4 * len(ordered) + 1.2))
     axes.barh([row.label for row in ordered], values, xerr=errors, color="#4c72b0", capsize=3)
     direction = "higher is better" if metric(name).higher_is_better else "lower is better"
-    axes.set_title(f"{ordered[0].suite if ordered else ''}: {name} ({direction}, 95% CI)")
+    axes.set_title(
+        f"{ordered[0].suite if ordered else ''}: {name}\n{direction}, 95% bootstrap CI", fontsize=10
+    )
     figure.tight_layout()
     path = out / f"{name}.png"
     figure.savefig(path, dpi=120)
