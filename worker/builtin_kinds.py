@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image
 
+from core.data import to_pil
 from core.errors import ModelLoadError, ParameterError
 from core.featviz import LOGITS, contact_sheet, objectives, visualize
 from core.models.registry import is_registered, registered_classifiers
@@ -118,12 +118,6 @@ def _png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def _tensor_png(image: torch.Tensor) -> bytes:
-    """PNG bytes of a (C, H, W) [0, 1] tensor (C = 1 or 3)."""
-    array = (image.clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-    return _png(Image.fromarray(array.squeeze(2) if array.shape[2] == 1 else array))
-
-
 def _npy(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, array, allow_pickle=False)
@@ -148,7 +142,7 @@ def run_explain(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     context.save("overlay", "overlay.png", _png(overlay(batch[0], result.maps[0])), "image/png")
     context.save("figure", "figure.png", _png(figure(result, batch, 0)), "image/png")
     context.save(
-        "counterfactual", "counterfactual.png", _tensor_png(result.counterfactuals[0]), "image/png"
+        "counterfactual", "counterfactual.png", _png(to_pil(result.counterfactuals[0])), "image/png"
     )
     context.save("map", "map.npy", _npy(result.maps[0].numpy()), "application/x-npy")
     return {
@@ -218,7 +212,7 @@ def run_visualize(context: JobContext, params: dict[str, Any]) -> dict[str, Any]
     names = [f"{u} {classifier.labels[u]}" if layer == LOGITS else f"{layer}:{u}" for u in units]
     for index, unit in enumerate(units):
         context.save(
-            "visualization", f"unit-{unit}.png", _tensor_png(result.images[index]), "image/png"
+            "visualization", f"unit-{unit}.png", _png(to_pil(result.images[index])), "image/png"
         )
     context.save("grid", "sheet.png", _png(contact_sheet(result.images, names)), "image/png")
     context.save("trace", "result.json", json.dumps(result.to_json()).encode(), "application/json")
