@@ -145,8 +145,8 @@ def main() -> None:
         "cpu_count": os.cpu_count(),
         "load_average_1m": os.getloadavg()[0],
         "machine": f"{platform.machine()} {platform.processor() or platform.platform()}",
-        "notes": "shared 2-core VM (other jobs running: see load_average_1m); one intra-op "
-                 "thread because oversubscribed thread pools stall small ops; each FIDO step is "
+        "notes": "2-core VM (load: see load_average_1m; use --threads 1 when other jobs "
+                 "run, oversubscribed thread pools stall small ops); each FIDO step is "
                  "paired with one reference forward+backward at the same batch run right after "
                  f"it; medians over {args.steps - 1} pairs (first step dropped); images/s "
                  "extrapolated to 300 steps x 8 samples",
