@@ -209,12 +209,10 @@ def run_benchmark(
     rows = load_rows(path)
     done = {row.key() for row in rows}
     suite = get_suite(suite_name)
-    wanted = {(suite.name, m, _params_hash(i, suite.method_params.get(m, {}))) for m, i in entries}
-    todo = [
-        (m, i)
-        for m, i in entries
-        if (suite.name, m, _params_hash(i, suite.method_params.get(m, {}))) not in done
-    ]
+    keys = {
+        (m, i): (suite.name, m, _params_hash(i, suite.method_params.get(m, {}))) for m, i in entries
+    }
+    todo = [entry for entry in entries if keys[entry] not in done]
     if todo:
         loaded = LoadedSuite.load(suite.name, device)
         units = loaded.work_units
@@ -228,7 +226,7 @@ def run_benchmark(
             with path.open("a") as handle:
                 handle.write(json.dumps(asdict(row)) + "\n")
             rows.append(row)
-    return [row for row in rows if row.key() in wanted]
+    return [row for row in rows if row.key() in keys.values()]
 
 
 def load_rows(path: str | Path) -> list[ResultRow]:

@@ -1,7 +1,5 @@
 """``genlens classify``: top-k predictions of a classifier for one or more images."""
 
-from pathlib import Path
-
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -34,12 +32,7 @@ def classify(
     device: str = typer.Option("auto", help="auto (CUDA when available), cpu or cuda."),
 ) -> None:
     """Print the top-k classes and probabilities for each image."""
-    classifier = load_classifier(
-        Path(model) if Path(model).exists() else model,
-        arch=arch,
-        trust_code=trust_code,
-        device=device,
-    )
+    classifier = load_classifier(model, arch=arch, trust_code=trust_code, device=device)
     if not 1 <= top_k <= classifier.num_classes:
         raise ParameterError(f"--top-k must be between 1 and {classifier.num_classes}, got {top_k}")
     mode = classifier.preprocessing.pil_mode

@@ -83,10 +83,10 @@ def _blockfashion_test(classifier: Classifier, count: int = 64) -> SuiteData:
 
     dataset = BlockFashion("test")
     indices = range(min(count, len(dataset)))
-    images = torch.stack([dataset[i][0] for i in indices]).to(classifier.device)
-    target = torch.tensor([dataset[i][1] for i in indices])
+    images, labels = zip(*(dataset[i] for i in indices), strict=True)
+    images = torch.stack(images).to(classifier.device)
     masks = torch.stack([dataset.mask(i).bool().reshape(images.shape[-2:]) for i in indices])
-    return SuiteData(images, target, masks)
+    return SuiteData(images, torch.tensor(labels), masks)
 
 
 def _fmnist_test(classifier: Classifier, count: int = 64) -> SuiteData:
@@ -94,13 +94,11 @@ def _fmnist_test(classifier: Classifier, count: int = 64) -> SuiteData:
 
     dataset = fashion_mnist("test")
     size = classifier.preprocessing.input_size
-    images = torch.stack([dataset[i][0] for i in range(count)])
+    images, labels = zip(*(dataset[i] for i in range(count)), strict=True)
     images = torch.nn.functional.interpolate(
-        images, size=size, mode="bilinear", align_corners=False
+        torch.stack(images), size=size, mode="bilinear", align_corners=False
     )
-    return SuiteData(
-        images.to(classifier.device), torch.tensor([dataset[i][1] for i in range(count)])
-    )
+    return SuiteData(images.to(classifier.device), torch.tensor(labels))
 
 
 _SMALL_IMAGE_STEPS = {
