@@ -1,4 +1,6 @@
-"""Leaderboard views of result rows: a sorted table, CSV/JSON export and one plot per metric."""
+"""Leaderboard views of result rows: a sorted table, CSV/JSON export, one plot per metric and
+the sanity curves (cascading randomisation) when the rows have them.
+"""
 
 import csv
 import io
@@ -12,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from evaluation.metrics import metric
-from evaluation.runner import ResultRow
+from evaluation.runner import MetricValue, ResultRow
 
 
 def sort_rows(rows: Sequence[ResultRow], primary: str) -> list[ResultRow]:
@@ -30,18 +32,27 @@ def leaderboard_table(rows: Sequence[ResultRow], metrics: Sequence[str]) -> Tabl
     )
     for name in metrics:
         table.add_column(f"{name} {'↑' if metric(name).higher_is_better else '↓'}")
+    sanity = any(row.sanity for row in rows)
+    if sanity:
+        table.add_column("sanity rho ↓")
     table.add_column("s/image")
     for rank, row in enumerate(sort_rows(rows, metrics[0]), 1):
-        cells = [
-            f"{row.metrics[n].value:.3f} [{row.metrics[n].low:.3f}, {row.metrics[n].high:.3f}]"
-            for n in metrics
-        ]
+        cells = [_interval(row.metrics[n]) for n in metrics]
+        if sanity:
+            cells.append(_interval(row.sanity.rho[-1]) if row.sanity else "-")
         table.add_row(str(rank), row.label, *cells, f"{row.seconds_per_image:.2f}")
     return table
 
 
+def _interval(value: MetricValue) -> str:
+    return f"{value.value:.3f} [{value.low:.3f}, {value.high:.3f}]"
+
+
 def write_outputs(rows: Sequence[ResultRow], metrics: Sequence[str], out: str | Path) -> list[Path]:
-    """Write ``leaderboard.{json,csv,txt}`` and ``<metric>.png`` under ``out``."""
+    """Write ``leaderboard.{json,csv,txt}``, ``<metric>.png`` and ``sanity.png`` under ``out``.
+
+    The CSV's ``sanity_rho`` columns hold the correlation after randomising every layer.
+    """
     out = Path(out)
     ordered = sort_rows(rows, metrics[0])
     console = Console(record=True, width=200, file=io.StringIO())
@@ -56,6 +67,9 @@ def write_outputs(rows: Sequence[ResultRow], metrics: Sequence[str], out: str | 
                 "method",
                 "infill",
                 *[f"{n}{s}" for n in metrics for s in ("", "_low", "_high")],
+                "sanity_rho",
+                "sanity_rho_low",
+                "sanity_rho_high",
                 "seconds_per_image",
                 "images",
             ]
@@ -66,14 +80,28 @@ def write_outputs(rows: Sequence[ResultRow], metrics: Sequence[str], out: str | 
                 for n in metrics
                 for v in (row.metrics[n].value, row.metrics[n].low, row.metrics[n].high)
             ]
+            last = row.sanity.rho[-1] if row.sanity else MetricValue(*[float("nan")] * 3)
             writer.writerow(
-                [row.suite, row.method, row.infill, *values, row.seconds_per_image, row.images]
+                [
+                    row.suite,
+                    row.method,
+                    row.infill,
+                    *values,
+                    last.value,
+                    last.low,
+                    last.high,
+                    row.seconds_per_image,
+                    row.images,
+                ]
             )
-    return [
+    paths = [
         out / "leaderboard.json",
         out / "leaderboard.csv",
         *(plot_metric(ordered, n, out) for n in metrics),
     ]
+    if any(row.sanity for row in rows):
+        paths.append(plot_sanity(ordered, out))
+    return paths
 
 
 def plot_metric(rows: Sequence[ResultRow], name: str, out: Path) -> Path:
@@ -92,6 +120,40 @@ def plot_metric(rows: Sequence[ResultRow], name: str, out: Path) -> Path:
     )
     figure.tight_layout()
     path = out / f"{name}.png"
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def plot_sanity(rows: Sequence[ResultRow], out: Path) -> Path:
+    """Cascading randomisation curves: mean Spearman rho per method vs layers randomised.
+
+    x = 0 is the trained model (rho = 1 by definition); x = i has ``layers[:i]`` randomised,
+    output first. Shaded bands are the 95% bootstrap intervals.
+    """
+    with_sanity = [row for row in rows if row.sanity]
+    figure, axes = plt.subplots(figsize=(8, 4.8))
+    for row in with_sanity:
+        steps = range(len(row.sanity.rho) + 1)
+        axes.plot(steps, [1.0, *(v.value for v in row.sanity.rho)], marker="o", label=row.label)
+        axes.fill_between(
+            steps,
+            [1.0, *(v.low for v in row.sanity.rho)],
+            [1.0, *(v.high for v in row.sanity.rho)],
+            alpha=0.12,
+        )
+    layers = with_sanity[0].sanity.layers
+    axes.set_xticks(range(len(layers) + 1), ["trained", *(f"+{name}" for name in layers)])
+    axes.set_ylabel("Spearman rho of |map| vs trained model")
+    axes.set_xlabel("layers randomised (cumulative, output first)")
+    axes.axhline(0.0, color="grey", linewidth=0.8)
+    axes.set_title(
+        f"{with_sanity[0].suite}: cascading model randomisation (lower = depends on the model)",
+        fontsize=10,
+    )
+    axes.legend(fontsize=7, ncol=2, loc="lower left")
+    figure.tight_layout()
+    path = out / "sanity.png"
     figure.savefig(path, dpi=120)
     plt.close(figure)
     return path

@@ -1,9 +1,11 @@
 """Evaluate saliency methods x suites into leaderboard rows (resumable, with progress).
 
-Each row: suite, method, parameters, per-metric mean with a 95% bootstrap interval, runtime per
-image, peak memory, versions and a hash of the inputs. Rows are appended to
-``<out>/results.jsonl`` as they finish; a rerun skips rows already there (same suite, method and
-parameters), so an interrupted benchmark resumes where it stopped.
+Each row: suite, method, parameters, per-metric mean with a 95% bootstrap interval, the
+cascading-randomisation sanity curve when the suite asks for it, runtime per image, peak memory,
+versions, a hash of the inputs and of the classifier's weights. Rows are appended to
+``<out>/results.jsonl`` as they finish; a rerun skips rows already there (same suite, method,
+parameters and classifier weights), so an interrupted benchmark resumes where it stopped and a
+retrained classifier is evaluated anew.
 """
 
 import hashlib
@@ -24,7 +26,7 @@ from core.models import Classifier, load_classifier
 from core.progress import ProgressCallback, no_progress
 from core.saliency import explain, get_method
 from core.zoo import register_zoo
-from evaluation.metrics import MetricInput, metric
+from evaluation.metrics import MetricInput, cascading_randomization, metric, parameter_layers
 from evaluation.suites import Suite, SuiteData, get_suite
 
 register_zoo()  # the learned in-fillers of the trained worlds (suites fmnist, blockfashion-gt)
@@ -42,6 +44,18 @@ class MetricValue:
 
 
 @dataclass(frozen=True)
+class SanityResult:
+    """Cascading randomisation: Spearman rho of |maps| after randomising ``layers[: i + 1]``.
+
+    ``rho[i]`` is the mean over the sanity images with a 95% bootstrap interval; a method that
+    depends on the model falls towards 0 (Adebayo et al. 2018, evaluation.md §6.4).
+    """
+
+    layers: list[str]
+    rho: list[MetricValue]
+
+
+@dataclass(frozen=True)
 class ResultRow:
     suite: str
     method: str
@@ -53,9 +67,11 @@ class ResultRow:
     images: int
     inputs_hash: str
     versions: dict[str, str]
+    model_hash: str = ""
+    sanity: SanityResult | None = None
 
-    def key(self) -> tuple[str, str, str]:
-        return self.suite, self.method, _params_hash(self.infill, self.params)
+    def key(self) -> tuple[str, str, str, str]:
+        return self.suite, self.method, _params_hash(self.infill, self.params), self.model_hash
 
     @property
     def label(self) -> str:
@@ -84,6 +100,7 @@ class LoadedSuite:
     suite: Suite
     classifier: Classifier
     data: SuiteData
+    model_hash: str
 
     @classmethod
     def load(cls, suite_name: str, device: str = "auto") -> "LoadedSuite":
@@ -94,12 +111,13 @@ class LoadedSuite:
         missing = [spec.name for spec in specs if spec.needs_masks and data.masks is None]
         if missing:
             raise ParameterError(f"suite {suite.name} has no ground-truth masks for {missing}")
-        return cls(suite, classifier, data)
+        return cls(suite, classifier, data, _model_hash(classifier))
 
     @property
     def work_units(self) -> int:
-        """Progress units of one method: explanation batches plus metrics."""
-        return -(-len(self.data.images) // self.suite.batch_size) + len(self.suite.metrics)
+        """Progress units of one method: explanation batches, metrics and the sanity test."""
+        batches = -(-len(self.data.images) // self.suite.batch_size)
+        return batches + len(self.suite.metrics) + bool(self.suite.sanity_images)
 
 
 def evaluate(
@@ -126,11 +144,13 @@ def evaluate(
     )
     classes = data.target.cpu()
     metrics = {}
-    batches = loaded.work_units - len(suite.metrics)
+    batches = loaded.work_units - len(suite.metrics) - bool(suite.sanity_images)
     for position, name in enumerate(suite.metrics, 1):
         values = metric(name).compute(inputs).float().cpu()
         metrics[name] = bootstrap(values, classes, metric(name).aggregate, suite.seed)
         progress(batches + position, loaded.work_units)
+    sanity = _sanity(loaded, method, infill, params) if suite.sanity_images else None
+    progress(loaded.work_units, loaded.work_units)
     return ResultRow(
         suite=suite.name,
         method=method,
@@ -146,7 +166,33 @@ def evaluate(
             "torch": torch.__version__,
             "python": platform.python_version(),
         },
+        model_hash=loaded.model_hash,
+        sanity=sanity,
     )
+
+
+def _sanity(loaded: LoadedSuite, method: str, infill: str, params: dict) -> SanityResult:
+    """The cascading randomisation curve of ``method`` on the suite's first sanity images."""
+    suite, data = loaded.suite, loaded.data
+    images = data.images[: suite.sanity_images]
+    target = data.target[: suite.sanity_images]
+
+    def maps(classifier: Classifier, images: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        result = explain(
+            classifier,
+            images,
+            target.tolist(),
+            method=method,
+            infill=infill,
+            seed=suite.seed,
+            **params,
+        )
+        return result.maps
+
+    layers = list(suite.sanity_layers) or parameter_layers(loaded.classifier)
+    curve = cascading_randomization(loaded.classifier, images, target, maps, layers, suite.seed)
+    rho = [bootstrap(values, target.cpu(), _mean, suite.seed) for values in curve.correlations]
+    return SanityResult(curve.layers, rho)
 
 
 def _explain_all(loaded: LoadedSuite, method, infill, params, progress):
@@ -208,13 +254,14 @@ def run_benchmark(
     path = out / "results.jsonl"
     rows = load_rows(path)
     done = {row.key() for row in rows}
-    suite = get_suite(suite_name)
+    loaded = LoadedSuite.load(suite_name, device)
+    suite = loaded.suite
     keys = {
-        (m, i): (suite.name, m, _params_hash(i, suite.method_params.get(m, {}))) for m, i in entries
+        (m, i): (suite.name, m, _params_hash(i, suite.method_params.get(m, {})), loaded.model_hash)
+        for m, i in entries
     }
     todo = [entry for entry in entries if keys[entry] not in done]
     if todo:
-        loaded = LoadedSuite.load(suite.name, device)
         units = loaded.work_units
         for position, (name, method_infill) in enumerate(todo):
             row = evaluate(
@@ -238,12 +285,28 @@ def load_rows(path: str | Path) -> list[ResultRow]:
     for line in path.read_text().splitlines():
         record = json.loads(line)
         record["metrics"] = {k: MetricValue(**v) for k, v in record["metrics"].items()}
+        if record.get("sanity"):
+            rho = [MetricValue(**value) for value in record["sanity"]["rho"]]
+            record["sanity"] = SanityResult(record["sanity"]["layers"], rho)
         rows.append(ResultRow(**record))
     return rows
 
 
 def _params_hash(infill: str, params: dict) -> str:
     return hashlib.sha256(json.dumps([infill, params], sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _mean(values: torch.Tensor, _classes: torch.Tensor) -> float:
+    return float(values.mean())
+
+
+def _model_hash(classifier: Classifier) -> str:
+    """Digest of the classifier's parameters and buffers (names, shapes and values)."""
+    digest = hashlib.sha256()
+    for name, tensor in classifier.net.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 def _inputs_hash(data: SuiteData) -> str:

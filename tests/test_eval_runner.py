@@ -41,9 +41,34 @@ def _patch_data(classifier: Classifier) -> SuiteData:
     return SuiteData(images, torch.ones(6, dtype=torch.long), masks)
 
 
+def _tiny_cnn_classifier() -> Classifier:
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(4, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(4 * SIZE * SIZE, 2),
+    )
+    return Classifier("tiny-cnn", net, Preprocessing((SIZE, SIZE), (0.0,), (1.0,), 1.0), ["a", "b"])
+
+
 @pytest.fixture(scope="module", autouse=True)
 def patch_suite():
     register_classifier("test-patch-detector", "test only", _patch_classifier)
+    register_classifier("test-tiny-cnn", "test only", _tiny_cnn_classifier)
+    register_suite(
+        Suite(
+            "test-sanity",
+            "test-tiny-cnn",
+            _patch_data,
+            ("relevance-mass",),
+            "test suite with the randomisation test",
+            batch_size=4,
+            sanity_images=4,
+        )
+    )
     register_suite(
         Suite(
             "test-patch",
@@ -89,6 +114,23 @@ def test_runner_rows_rank_gradient_above_random_and_resume(tmp_path):
     paths = write_outputs(rows, ("pointing-game", "relevance-mass", "deletion"), tmp_path)
     assert all(path.exists() and path.stat().st_size > 0 for path in paths)
     assert leaderboard_table(rows, ("pointing-game",)).row_count == 4
+
+
+def test_sanity_curve_separates_model_and_image_explanations_and_round_trips(tmp_path):
+    rows = {
+        row.method: row for row in run_benchmark("test-sanity", ["gradient", "centre"], tmp_path)
+    }
+    centre, gradient = rows["centre"].sanity, rows["gradient"].sanity
+    assert centre.layers == gradient.layers == ["5", "2", "0"]  # parameter layers, output first
+    assert all(value.value == pytest.approx(1.0) for value in centre.rho)  # map ignores the model
+    assert gradient.rho[-1].value < 0.5  # a gradient depends on the weights
+    assert gradient.rho[-1].low <= gradient.rho[-1].value <= gradient.rho[-1].high
+    assert rows["centre"].model_hash == rows["gradient"].model_hash != ""
+    assert [row.sanity for row in load_rows(tmp_path / "results.jsonl")] == [gradient, centre]
+    paths = write_outputs(list(rows.values()), ("relevance-mass",), tmp_path)
+    assert tmp_path / "sanity.png" in paths and (tmp_path / "sanity.png").stat().st_size > 0
+    assert "sanity_rho" in (tmp_path / "leaderboard.csv").read_text().splitlines()[0]
+    assert "sanity rho" in (tmp_path / "leaderboard.txt").read_text()
 
 
 def test_baseline_maps():

@@ -22,7 +22,12 @@ from evaluation.metrics.registry import (
     register_metric,
 )
 from evaluation.metrics.saliency_metric import saliency_metric
-from evaluation.metrics.sanity import SanityCurve, cascading_randomization, spearman_abs
+from evaluation.metrics.sanity import (
+    SanityCurve,
+    cascading_randomization,
+    parameter_layers,
+    spearman_abs,
+)
 
 
 def _curve(direction: str, substrate: str = "mean"):
@@ -120,6 +125,7 @@ __all__ = [
     "mask_box",
     "metric",
     "metric_names",
+    "parameter_layers",
     "perturbation_curve",
     "pointing_hits",
     "register_metric",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from scipy.stats import spearmanr
 
+from core.errors import ParameterError
 from core.models import Classifier
 
 ExplainFn = Callable[[Classifier, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -36,6 +37,20 @@ def spearman_abs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.tensor(values, dtype=torch.float32).nan_to_num(0.0)
 
 
+def parameter_layers(classifier: Classifier) -> list[str]:
+    """Top-level modules of ``classifier.net`` that hold parameters, output first.
+
+    The default cascade of the randomisation test: for a sequential CNN this is head, last
+    block, ..., stem. Modules registered in forward order are assumed (as in torchvision/timm).
+    """
+    names = [
+        name
+        for name, module in classifier.net.named_children()
+        if any(True for _ in module.parameters())
+    ]
+    return names[::-1]
+
+
 def cascading_randomization(
     classifier: Classifier,
     images: torch.Tensor,
@@ -50,6 +65,8 @@ def cascading_randomization(
     modified: a deep copy is randomised. Each layer's parameters are re-drawn with its own
     ``reset_parameters`` (Kaiming/uniform defaults), seeded.
     """
+    if not layers:
+        raise ParameterError("cascading randomisation needs at least one layer with parameters")
     original = explain(classifier, images, target)
     randomized = copy.deepcopy(classifier)
     generator_state = torch.random.get_rng_state()

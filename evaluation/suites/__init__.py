@@ -34,6 +34,10 @@ class Suite:
         seed: seed of every explanation and bootstrap.
         batch_size: images per explanation call.
         description: one line for the leaderboard.
+        sanity_images: the first ``sanity_images`` images also get the cascading
+            model-randomisation test (0 = none); each randomised layer re-explains them.
+        sanity_layers: layers randomised cumulatively, output first; empty = every top-level
+            module with parameters (:func:`evaluation.metrics.parameter_layers`).
     """
 
     name: str
@@ -44,6 +48,8 @@ class Suite:
     method_params: dict[str, dict] = field(default_factory=dict)
     seed: int = 0
     batch_size: int = 8
+    sanity_images: int = 0
+    sanity_layers: tuple[str, ...] = ()
 
 
 SUITES: Registry[Suite] = Registry("suite")
@@ -125,6 +131,7 @@ for _suite in (
         "BlockFashion test split (64 images), ground-truth item masks, true class",
         method_params=_SMALL_IMAGE_STEPS,
         batch_size=16,
+        sanity_images=8,
     ),
     Suite(
         "fmnist",
