@@ -140,7 +140,11 @@ class Dataset(Base):
 
 
 class BenchmarkRun(Base):
-    """One saliency benchmark run: model x method x dataset split, with its parameters."""
+    """One saliency benchmark row: model x method (x in-filler) on a suite's dataset split.
+
+    ``details`` holds what the leaderboard shows beside the metrics: the sanity curve, images,
+    peak memory, versions and the input/model hashes (see ``evaluation.runner.ResultRow``).
+    """
 
     __tablename__ = "benchmark_run"
 
@@ -154,6 +158,10 @@ class BenchmarkRun(Base):
     seed: Mapped[int] = mapped_column(Integer, default=0)
     code_version: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    suite: Mapped[str] = mapped_column(String(64), default="", index=True)
+    infill: Mapped[str] = mapped_column(String(64), default="")
+    seconds_per_image: Mapped[float | None] = mapped_column(Float)
+    details: Mapped[dict[str, Any] | None]
 
     metrics: Mapped[list["MetricResult"]] = relationship(back_populates="run")
 
@@ -170,5 +178,7 @@ class MetricResult(Base):
     metric: Mapped[str] = mapped_column(String(64))
     value: Mapped[float]
     n: Mapped[int]
+    low: Mapped[float | None] = mapped_column(Float)
+    high: Mapped[float | None] = mapped_column(Float)
 
     run: Mapped[BenchmarkRun] = relationship(back_populates="metrics")

@@ -70,6 +70,15 @@ class ResultRow:
     model_hash: str = ""
     sanity: SanityResult | None = None
 
+    @classmethod
+    def from_json(cls, record: dict) -> "ResultRow":
+        """The inverse of ``dataclasses.asdict(row)`` (rows stored before sanity existed too)."""
+        metrics = {name: MetricValue(**value) for name, value in record["metrics"].items()}
+        sanity = record.get("sanity")
+        if sanity:
+            sanity = SanityResult(sanity["layers"], [MetricValue(**v) for v in sanity["rho"]])
+        return cls(**{**record, "metrics": metrics, "sanity": sanity})
+
     def key(self) -> tuple[str, str, str, str]:
         return self.suite, self.method, _params_hash(self.infill, self.params), self.model_hash
 
@@ -281,15 +290,7 @@ def load_rows(path: str | Path) -> list[ResultRow]:
     path = Path(path)
     if not path.exists():
         return []
-    rows = []
-    for line in path.read_text().splitlines():
-        record = json.loads(line)
-        record["metrics"] = {k: MetricValue(**v) for k, v in record["metrics"].items()}
-        if record.get("sanity"):
-            rho = [MetricValue(**value) for value in record["sanity"]["rho"]]
-            record["sanity"] = SanityResult(record["sanity"]["layers"], rho)
-        rows.append(ResultRow(**record))
-    return rows
+    return [ResultRow.from_json(json.loads(line)) for line in path.read_text().splitlines()]
 
 
 def _params_hash(infill: str, params: dict) -> str:

@@ -151,8 +151,8 @@ def test_recover_orphans_requeues_only_lost_jobs(runtime: Runtime, client: JobCl
     _set(runtime, lost, status="running", worker=f"{socket.gethostname()}:{_dead_pid()}")
     _set(runtime, alive, status="running", worker=f"{socket.gethostname()}:{os.getpid()}")
     sent: list[tuple[str, str]] = []
-    assert recover_orphans(runtime, lambda job_id, queue: sent.append((job_id, queue))) == [lost]
-    assert sent == [(lost, "cpu")]
+    assert recover_orphans(runtime, lambda job_id, kind: sent.append((job_id, kind))) == [lost]
+    assert sent == [(lost, "sleep")]
     assert (_job(runtime, lost).status, _job(runtime, alive).status) == ("queued", "running")
     assert execute(runtime, lost, "me:1") == "succeeded"
 

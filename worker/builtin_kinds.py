@@ -61,7 +61,7 @@ EXPLAIN_FIELDS = {
 }
 
 
-def _check_model(spec: Mapping[str, Any]) -> str:
+def check_model(spec: Mapping[str, Any]) -> str:
     """The ``model`` field: a registered name (uploaded weights are not accepted by jobs)."""
     model = spec.get("model", "efficientnet_lite0")
     if not isinstance(model, str) or not is_registered(model):
@@ -70,7 +70,7 @@ def _check_model(spec: Mapping[str, Any]) -> str:
     return model
 
 
-def _check_seed(spec: Mapping[str, Any]) -> int:
+def check_seed(spec: Mapping[str, Any]) -> int:
     seed = spec.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**62:
         raise ParameterError(f"seed must be an integer in [0, 2**62), got {seed!r}")
@@ -85,7 +85,7 @@ def validate_explain(spec: Mapping[str, Any], context: SubmitContext) -> dict[st
     (class index or ``None`` = predicted) and ``params`` (other method parameters).
     """
     check_keys("explain", spec, EXPLAIN_FIELDS)
-    model = _check_model(spec)
+    model = check_model(spec)
     method = spec.get("method", "fido-ssr")
     chosen = get_method(method)
     infill = spec.get("infill", "local-mean")
@@ -93,7 +93,7 @@ def validate_explain(spec: Mapping[str, Any], context: SubmitContext) -> dict[st
     given = dict(spec.get("params") or {})
     given.update({key: spec[key] for key in ("steps", "samples") if spec.get(key) is not None})
     params = resolve_params(method, chosen.params, given)
-    seed = _check_seed(spec)
+    seed = check_seed(spec)
     target = spec.get("target")
     if target is not None and (
         isinstance(target, bool) or not isinstance(target, int) or target < 0
@@ -125,7 +125,8 @@ def _npy(array: np.ndarray) -> bytes:
 
 
 def run_explain(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Explain one image; artifacts: overlay, figure, counterfactual (PNG) and the raw map."""
+    """Explain one image; artifacts: overlay, figure, counterfactual, the classifier's view of
+    the input (``prepared``, PNG) and the raw map."""
     classifier = context.classifier(params["model"])
     image = context.image(params["image"], mode=classifier.preprocessing.pil_mode)
     batch = classifier.prepare([image])
@@ -144,6 +145,7 @@ def run_explain(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     context.save(
         "counterfactual", "counterfactual.png", _png(to_pil(result.counterfactuals[0])), "image/png"
     )
+    context.save("prepared", "prepared.png", _png(to_pil(batch[0])), "image/png")
     context.save("map", "map.npy", _npy(result.maps[0].numpy()), "application/x-npy")
     return {
         "target": int(result.target[0]),
@@ -172,8 +174,8 @@ def validate_visualize(spec: Mapping[str, Any], context: SubmitContext) -> dict[
     ``units`` (class or channel indices, one image each), ``steps``, ``lr``, ``seed``.
     Layer names and unit ranges are checked by the worker, which has the model."""
     check_keys("visualize", spec, VISUALIZE_FIELDS)
-    model = _check_model(spec)
-    seed = _check_seed(spec)
+    model = check_model(spec)
+    seed = check_seed(spec)
     params = resolve_params(
         "visualize",
         VISUALIZE_PARAMS,

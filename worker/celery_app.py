@@ -3,6 +3,9 @@ handlers. Importing this module builds the app; clients use :mod:`worker.celery_
 Start a worker with ``genlens worker`` (or ``celery -A worker.celery_app worker``).
 """
 
+import logging
+import threading
+import time
 from typing import Any
 
 import torch
@@ -11,9 +14,11 @@ from celery.signals import task_failure, worker_process_init, worker_ready
 from worker.celery_config import QUEUE_TASKS, create_app
 from worker.context import get_runtime
 from worker.execute import fail_if_unfinished, recover_orphans
+from worker.kinds import get_kind
 from worker.settings import get_settings
 
 app = create_app(get_settings())
+log = logging.getLogger(__name__)
 
 
 @worker_process_init.connect
@@ -29,8 +34,23 @@ def _init_process(**_: Any) -> None:
 
 @worker_ready.connect
 def _recover(**_: Any) -> None:
-    """When a worker starts, re-queue jobs whose previous worker was killed."""
-    recover_orphans(get_runtime(), enqueue)
+    """When a worker starts, re-queue jobs whose previous worker was killed; then keep checking
+    every ``orphan_check_interval`` seconds from a daemon thread of the main process (another
+    worker may die while this one runs)."""
+    runtime = get_runtime()
+    recover_orphans(runtime, enqueue)
+    interval = runtime.settings.orphan_check_interval
+    if interval > 0:
+        threading.Thread(target=_keep_recovering, args=(interval,), daemon=True).start()
+
+
+def _keep_recovering(interval: float) -> None:
+    while True:
+        time.sleep(interval)
+        try:
+            recover_orphans(get_runtime(), enqueue)
+        except Exception:  # a database or broker hiccup must not end the loop
+            log.exception("orphan check failed; retrying in %.0f s", interval)
 
 
 @task_failure.connect
@@ -42,6 +62,7 @@ def _hard_failure(
         fail_if_unfinished(get_runtime(), task_id, f"{type(exception).__name__}: {exception}")
 
 
-def enqueue(job_id: str, queue: str) -> None:
-    """Send the job's task (task id = job id) to its queue."""
-    app.send_task(QUEUE_TASKS[queue], args=[job_id], task_id=job_id, queue=queue)
+def enqueue(job_id: str, kind_name: str) -> None:
+    """Send the job's task (task id = job id) to its kind's queue, with its time limits."""
+    kind = get_kind(kind_name)
+    app.send_task(QUEUE_TASKS[kind.queue], args=[job_id], task_id=job_id, **kind.send_options())

@@ -181,11 +181,11 @@ class JobClient:
             session.add(JobArtifact(job_id=job.id, role="input", name=name, sha256=stored.sha256))
         return job
 
-    def _send(self, jobs: Iterable[tuple[str, str]]) -> None:
-        for job_id, queue in jobs:
+    def _send(self, jobs: Iterable[tuple[str, JobKind]]) -> None:
+        for job_id, kind in jobs:
             try:
                 self.celery.send_task(
-                    QUEUE_TASKS[queue], args=[job_id], task_id=job_id, queue=queue
+                    QUEUE_TASKS[kind.queue], args=[job_id], task_id=job_id, **kind.send_options()
                 )
             except Exception as exc:
                 with self.db.begin() as session:
@@ -210,7 +210,7 @@ class JobClient:
                 return existing.id
             job = self._new_job(session, kind, parameters, context)
             job_id = job.id
-        self._send([(job_id, kind.queue)])
+        self._send([(job_id, kind)])
         return job_id
 
     def submit_batch(self, specs: Sequence[Mapping[str, Any]]) -> str:
@@ -221,7 +221,7 @@ class JobClient:
         """
         if not specs:
             raise ParameterError("a batch needs at least one job spec")
-        to_send: list[tuple[str, str]] = []
+        to_send: list[tuple[str, JobKind]] = []
         with self.db.begin() as session:
             validated = [self._validate(spec, session) for spec in specs]
             digests = [params_hash(kind.name, parameters) for kind, parameters, _ in validated]
@@ -256,7 +256,7 @@ class JobClient:
                     .limit(1)
                 ).first()
                 if cached is None:
-                    to_send.append((child.id, kind.queue))
+                    to_send.append((child.id, kind))
                     continue
                 child.status, child.progress, child.result = Status.SUCCEEDED, 1.0, cached.result
                 child.message, child.finished_at = f"cached result of {cached.id}", utcnow()

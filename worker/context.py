@@ -6,6 +6,7 @@ import io
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -117,6 +118,7 @@ class JobContext:
         self.job_id = job_id
         self.identity = identity
         self.outputs: list[tuple[str, str, StoredObject]] = []
+        self.on_success: list[Callable[[Session], None]] = []
         self._last_write = 0.0
 
     @property
@@ -153,6 +155,11 @@ class JobContext:
         stored = self.runtime.store.put(data, media_type)
         self.outputs.append((role, name, stored))
         return stored
+
+    def defer(self, write: Callable[[Session], None]) -> None:
+        """Run ``write(session)`` in the transaction that marks the job succeeded, so database
+        rows a job produces (e.g. leaderboard rows) exist exactly once, with the job's outcome."""
+        self.on_success.append(write)
 
     def image(self, reference: str, mode: str = "RGB") -> Image.Image:
         """Open an image reference produced by :meth:`SubmitContext.image`."""

@@ -122,7 +122,8 @@ def claim(runtime: Runtime, job_id: str, identity: str) -> Claim | None:
 
 
 def finish(context: JobContext, result: dict[str, Any]) -> bool:
-    """Link the outputs and mark the job succeeded, in one transaction, if still owned."""
+    """Link the outputs, run the deferred writes and mark the job succeeded, in one
+    transaction, if still owned."""
     with context.runtime.db.begin() as session:
         changed = session.execute(
             update(Job)
@@ -148,6 +149,8 @@ def finish(context: JobContext, result: dict[str, Any]) -> bool:
                 JobArtifact,
                 {"job_id": context.job_id, "role": role, "name": name, "sha256": stored.sha256},
             )
+        for write in context.on_success:
+            write(session)
     return True
 
 
@@ -183,16 +186,17 @@ def fail_if_unfinished(runtime: Runtime, job_id: str, error: str) -> None:
 
 def recover_orphans(runtime: Runtime, enqueue: Callable[[str, str], None]) -> list[str]:
     """Re-queue running jobs whose worker is gone (e.g. the whole worker was SIGKILLed, so the
-    broker will not redeliver soon, or at all with the filesystem transport)."""
+    broker will not redeliver soon, or at all with the filesystem transport);
+    ``enqueue(job_id, kind_name)`` sends each again."""
     with runtime.db.begin() as session:
         running = session.scalars(select(Job).where(Job.status == Status.RUNNING)).all()
         orphans = [
-            (job.id, job.queue, job.worker)
+            (job.id, job.kind, job.worker)
             for job in running
             if not owner_alive(job, runtime.settings.lease_seconds)
         ]
     recovered = []
-    for job_id, queue, worker in orphans:
+    for job_id, kind, worker in orphans:
         with runtime.db.begin() as session:
             changed = session.execute(
                 update(Job)
@@ -200,6 +204,6 @@ def recover_orphans(runtime: Runtime, enqueue: Callable[[str, str], None]) -> li
                 .values(status=Status.QUEUED, message=f"re-queued: worker {worker} was lost")
             ).rowcount
         if changed == 1:
-            enqueue(job_id, queue)
+            enqueue(job_id, kind)
             recovered.append(job_id)
     return recovered

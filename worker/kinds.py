@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from worker.context import JobContext, SubmitContext
 
 QUEUES = ("gpu", "cpu")
-BUILTIN = "worker.builtin_kinds"
+HARD_LIMIT_MARGIN = 60
+BUILTIN = ("worker.builtin_kinds", "worker.benchmark_kind", "worker.train_kind")
 
 Validator = Callable[[Mapping[str, Any], "SubmitContext"], dict[str, Any]]
 Runner = Callable[["JobContext", dict[str, Any]], dict[str, Any]]
@@ -37,6 +38,8 @@ class JobKind:
             progress through ``job_context.progress`` (which raises when cancelled) and returns
             a small JSON dict; files go through ``job_context.save``.
         description: one line for help texts.
+        time_limit: soft time limit in seconds for jobs of this kind (``None``: the settings'
+            ``soft_time_limit``); the hard limit is ``HARD_LIMIT_MARGIN`` seconds later.
     """
 
     name: str
@@ -44,6 +47,17 @@ class JobKind:
     validate: Validator
     run: Runner
     description: str = ""
+    time_limit: int | None = None
+
+    def send_options(self) -> dict[str, Any]:
+        """Keyword arguments of Celery's ``send_task`` for a job of this kind."""
+        if self.time_limit is None:
+            return {"queue": self.queue}
+        return {
+            "queue": self.queue,
+            "soft_time_limit": self.time_limit,
+            "time_limit": self.time_limit + HARD_LIMIT_MARGIN,
+        }
 
 
 KINDS: Registry[JobKind] = Registry("job kind", replace=True)
@@ -77,5 +91,5 @@ def check_keys(kind: str, spec: Mapping[str, Any], allowed: set[str]) -> None:
 
 def load_kinds(plugins: Iterable[str] = ()) -> None:
     """Register the built-in kinds and those of the ``plugins`` modules (imported once)."""
-    for module in [BUILTIN, *plugins]:
+    for module in [*BUILTIN, *plugins]:
         importlib.import_module(module)

@@ -8,7 +8,7 @@ as broker, both under ``GENLENS_DATA_DIR``. Production sets ``GENLENS_DATABASE_U
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.data import ImageLimits
@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(
         300.0, gt=0, description="A running job without heartbeat this long may be taken over."
     )
+    orphan_check_interval: float = Field(
+        60.0, ge=0, description="Seconds between re-queueing jobs of lost workers (0: at start)."
+    )
     progress_interval: float = Field(0.5, ge=0, description="Seconds between progress writes.")
     polling_interval: float = Field(0.1, gt=0, description="Filesystem broker poll, seconds.")
     proc_alive_timeout: float = Field(180.0, gt=0, description="Child start-up allowance, s.")
@@ -48,6 +51,12 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Uploaded image bytes.")
     max_upload_pixels: int = Field(40_000_000, gt=0, description="Uploaded image pixels.")
+    ui_user: str = Field("genlens", description="User name of the front ends' optional login.")
+    ui_password: SecretStr | None = Field(
+        None, description="When set, the Gradio demo asks for ui_user and this password."
+    )
+    ui_queue_size: int = Field(64, ge=1, description="Waiting requests per Gradio event.")
+    ui_batch_upload_mb: int = Field(200, ge=1, description="Largest batch archive upload, MB.")
 
     @model_validator(mode="after")
     def _check_limits(self) -> "Settings":

@@ -12,6 +12,7 @@ from rich.table import Table
 from core.saliency import get_method
 from db.migrate import upgrade
 from demo.cli.app import app, progress_bar
+from demo.cli.train import parse_option
 from worker.client import JobClient, JobStatus
 from worker.settings import get_settings
 
@@ -105,6 +106,37 @@ def submit_explain(
         for image in images for name in method
     ]
     _submit(specs, wait)
+
+
+@submit_app.command("benchmark")
+def submit_benchmark(
+    suite: str = typer.Option(..., help="Benchmark suite (see `genlens bench saliency --help`)."),
+    methods: str = typer.Option(..., help="Comma-separated methods; METHOD@INFILLER allowed."),
+    infill: str = typer.Option("local-mean", help="In-filler for methods without @INFILLER."),
+    wait: bool = typer.Option(False, "--wait", help="Follow progress, then print artifacts."),
+) -> None:
+    """Queue a benchmark run; its rows go to the database's leaderboard."""
+    _submit([{"kind": "benchmark", "suite": suite, "methods": methods, "infill": infill}], wait)
+
+
+@submit_app.command("train")
+def submit_train(
+    task: str = typer.Argument(..., help="What to train: classifier, infiller, prior, ..."),
+    dataset: str = typer.Option(..., "--dataset", help="World, e.g. fmnist or blockfashion."),
+    steps: int = typer.Option(2000, help="Optimisation steps."),
+    batch_size: int = typer.Option(128, "--batch-size", help="Images per step."),
+    lr: float = typer.Option(2e-3, help="Peak learning rate."),
+    seed: int = typer.Option(0, help="Random seed."),
+    classifier: str | None = typer.Option(None, help="Registered classifier the task uses."),
+    option: list[str] = typer.Option([], "--option", "-o", help="Task option KEY=JSON."),
+    eval_size: int = typer.Option(0, "--eval-size", help="Test images for the card (0 = all)."),
+    wait: bool = typer.Option(False, "--wait", help="Follow progress, then print artifacts."),
+) -> None:
+    """Queue a training run (as `genlens train`); weights and card become artifacts."""
+    spec = {"kind": "train", "task": task, "dataset": dataset, "steps": steps,
+            "batch_size": batch_size, "lr": lr, "seed": seed, "classifier": classifier,
+            "options": dict(parse_option(item) for item in option), "eval_size": eval_size}
+    _submit([spec], wait)
 
 
 @submit_app.command("sleep")

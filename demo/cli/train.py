@@ -1,4 +1,4 @@
-"""``genlens train classifier|infiller|prior``: train a model of a world, resumable.
+"""``genlens train classifier|infiller|prior|conditional``: train a model of a world, resumable.
 
 Importing this module also plugs the shipped in-fillers and priors (``core.zoo``) into the
 saliency and DGN-AM registries, so every ``genlens`` command can use them by name.
@@ -23,11 +23,13 @@ class Kind(StrEnum):
     classifier = "classifier"
     infiller = "infiller"
     prior = "prior"
+    conditional = "conditional"
 
 
 class Dataset(StrEnum):
     fmnist = "fmnist"
     blockfashion = "blockfashion"
+    faces = "faces"
 
 
 @app.command("train")
@@ -62,7 +64,7 @@ def train_command(
         lr=lr,
         seed=seed,
         classifier=classifier,
-        options=dict(_parse_option(item) for item in option),
+        options=dict(parse_option(item) for item in option),
         sample_every=sample_every,
         checkpoint_every=checkpoint_every,
         eval_size=eval_size,
@@ -86,7 +88,8 @@ def train_command(
     )
 
 
-def _parse_option(item: str) -> tuple[str, object]:
+def parse_option(item: str) -> tuple[str, object]:
+    """``KEY=JSON`` (or ``KEY=text``) from the command line -> ``(key, value)``."""
     key, separator, value = item.partition("=")
     if not separator:
         raise typer.BadParameter(f"expected KEY=VALUE, got {item!r}")

@@ -1,0 +1,172 @@
+"""The ``benchmark`` and ``train`` job kinds, executed in-process (no Celery) on SQLite and a
+real PostgreSQL: outputs, leaderboard rows stored exactly once, cancellation, bad specs."""
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from sqlalchemy import func, select
+
+from core.errors import GenlensError
+from core.generative import load_trained
+from core.models import Classifier, Preprocessing, register_classifier
+from db.models import BenchmarkRun, Job, MetricResult
+from evaluation.runner import load_rows
+from evaluation.suites import Suite, SuiteData, register_suite
+from worker.benchmark_store import leaderboard_rows, stored_suites
+from worker.client import JobClient
+from worker.context import Runtime
+from worker.execute import execute
+from worker.settings import Settings
+
+pytest_plugins = ["service_fixtures"]
+
+SIZE = 12
+
+
+class BrightPatch(torch.nn.Module):
+    """Class 1 logit = brightness of the top-left 4x4 patch."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        score = x[:, :, :4, :4].mean(dim=(1, 2, 3)) * 8 - 4
+        return torch.stack([-score, score], dim=1)
+
+
+def _classifier() -> Classifier:
+    preprocessing = Preprocessing((SIZE, SIZE), (0.0,), (1.0,), 1.0)
+    return Classifier("bright-patch", BrightPatch(), preprocessing, ["off", "on"])
+
+
+def _data(classifier: Classifier) -> SuiteData:
+    images = torch.rand(4, 1, SIZE, SIZE, generator=torch.Generator().manual_seed(1)) * 0.2
+    images[:, :, :4, :4] = 1.0
+    masks = torch.zeros(4, SIZE, SIZE, dtype=torch.bool)
+    masks[:, :4, :4] = True
+    return SuiteData(images, torch.ones(4, dtype=torch.long), masks)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def suite() -> None:
+    register_classifier("test-bright-patch", "test only", _classifier)
+    register_suite(
+        Suite("test-kinds", "test-bright-patch", _data, ("pointing-game", "relevance-mass"),
+              "4 images with a bright patch", batch_size=4)
+    )
+
+
+@pytest.fixture
+def runtime(database_url: str, tmp_path: Path) -> Runtime:
+    settings = Settings(data_dir=tmp_path, database_url=database_url, device="cpu",
+                        progress_interval=0)
+    runtime = Runtime(settings)
+    yield runtime
+    runtime.db.close()
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> JobClient:
+    client = JobClient(runtime.settings)
+    yield client
+    client.close()
+
+
+def test_benchmark_job_stores_leaderboard_rows_once(runtime: Runtime, client: JobClient) -> None:
+    job_id = client.submit(
+        {"kind": "benchmark", "suite": "test-kinds", "methods": "gradient,random"}
+    )
+    assert execute(runtime, job_id, "w:1") == "succeeded"
+    outcome = client.result(job_id)
+    names = {artifact.name for artifact in outcome.artifacts}
+    assert {"leaderboard.json", "leaderboard.csv", "results.jsonl", "pointing-game.png"} <= names
+    files = load_rows(runtime.settings.root / "benchmarks" / job_id / "results.jsonl")
+    with runtime.db.begin() as session:
+        rows = {row.method: row for row in leaderboard_rows(session, "test-kinds")}
+        assert stored_suites(session) == ["test-kinds"]
+    assert rows["gradient"].metrics == {row.method: row for row in files}["gradient"].metrics
+    assert rows["gradient"].metrics["pointing-game"].value == 1.0
+    assert rows["random"].metrics["relevance-mass"].value < 0.5
+    assert rows["gradient"].model_hash == files[0].model_hash != ""
+    assert outcome.result["suite"] == "test-kinds" and len(outcome.result["rows"]) == 2
+    assert execute(runtime, job_id, "w:2") == "skipped"  # a duplicate delivery adds nothing
+    with runtime.db.begin() as session:
+        assert session.scalar(select(func.count()).select_from(BenchmarkRun)) == 2
+        assert session.scalar(select(func.count()).select_from(MetricResult)) == 4
+        low, value, high = session.execute(
+            select(MetricResult.low, MetricResult.value, MetricResult.high).limit(1)
+        ).one()
+        assert low <= value <= high
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"suite": "nope", "methods": ["gradient"]}, "unknown suite"),
+        ({"suite": "test-kinds", "methods": ["nope"]}, "nope"),
+        ({"suite": "test-kinds", "methods": []}, "methods must be"),
+        ({"suite": "test-kinds", "methods": ["fido-ssr@nope"]}, "nope"),
+        ({"suite": "test-kinds", "methods": ["gradient"], "extra": 1}, "unknown field"),
+    ],
+)
+def test_bad_benchmark_specs_are_rejected_at_submit(client: JobClient, spec, message) -> None:
+    with pytest.raises(GenlensError, match=message):
+        client.submit({"kind": "benchmark", **spec})
+    assert client.count() == 0
+
+
+TINY = {
+    "kind": "train",
+    "task": "classifier",
+    "dataset": "fmnist",
+    "batch_size": 8,
+    "eval_size": 16,
+    "options": {"widths": [4, 8, 8]},
+}
+
+
+def test_train_job_writes_weights_that_load(runtime: Runtime, client: JobClient) -> None:
+    job_id = client.submit({**TINY, "steps": 3})
+    assert execute(runtime, job_id, "w:1") == "succeeded"
+    outcome = client.result(job_id)
+    paths = {artifact.role: Path(artifact.path) for artifact in outcome.artifacts}
+    card = json.loads(paths["card"].read_text())
+    assert card["config"]["steps"] == 3 and "test_accuracy" in outcome.result["metrics"]
+    run_dir = Path(outcome.result["run_dir"])
+    assert paths["checkpoint"].read_bytes() == (run_dir / "model.safetensors").read_bytes()
+    model, loaded_card = load_trained(run_dir)  # strict: the weights fit the card
+    assert loaded_card == card and model(torch.zeros(2, 1, 32, 32)).shape == (2, 10)
+    assert outcome.result["command"].startswith("genlens train classifier --dataset fmnist")
+
+
+def test_train_job_cancels_between_steps(runtime: Runtime, client: JobClient) -> None:
+    job_id = client.submit({**TINY, "steps": 100_000, "eval_size": 0})
+    worker = threading.Thread(target=execute, args=(runtime, job_id, "w:1"))
+    worker.start()
+    deadline = time.monotonic() + 120
+    while client.status(job_id).progress == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    client.cancel(job_id)
+    worker.join(timeout=60)
+    with runtime.db.begin() as session:
+        job = session.get(Job, job_id)
+        assert (job.status, worker.is_alive()) == ("cancelled", False)
+        assert job.progress < 0.01
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"task": "nope"}, "unknown training task"),
+        ({"dataset": "nope"}, "unknown dataset"),
+        ({"steps": 0}, "steps must be"),
+        ({"lr": -1}, "lr must be"),
+        ({"classifier": "nope"}, "registered model"),
+        ({"options": [1]}, "options must be"),
+    ],
+)
+def test_bad_train_specs_are_rejected_at_submit(client: JobClient, spec, message) -> None:
+    with pytest.raises(GenlensError, match=message):
+        client.submit({**TINY, "steps": 3, **spec})
+    assert client.count() == 0

@@ -1,0 +1,102 @@
+"""The ``benchmark`` job kind: a saliency benchmark suite x methods, stored as leaderboard rows.
+
+The job runs :func:`evaluation.runner.run_benchmark` into a folder of its own (so a re-delivered
+job resumes the rows it had finished), writes the leaderboard files and plots as artifacts and
+inserts the rows into ``benchmark_run``/``metric_result`` in the transaction that marks the job
+succeeded (exactly once, even when a worker dies halfway).
+"""
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from core.errors import ParameterError
+from core.saliency.infill import check_infiller
+from evaluation.leaderboard import write_outputs
+from evaluation.runner import parse_entry, run_benchmark
+from evaluation.suites import get_suite
+from worker.benchmark_store import store_rows
+from worker.context import JobContext, SubmitContext
+from worker.kinds import JobKind, check_keys, register_kind
+
+FIELDS = {"suite", "methods", "infill"}
+MAX_METHODS = 32
+MEDIA_TYPES = {
+    ".json": "application/json",
+    ".csv": "text/csv",
+    ".txt": "text/plain",
+    ".png": "image/png",
+    ".jsonl": "application/jsonl",
+}
+
+
+def validate_benchmark(spec: Mapping[str, Any], context: SubmitContext) -> dict[str, Any]:
+    """Parameters of a ``benchmark`` job: ``suite`` (a registered suite), ``methods`` (a list
+    or comma-separated string of ``method`` / ``method@infiller``) and ``infill`` (default
+    in-filler of mask methods)."""
+    check_keys("benchmark", spec, FIELDS)
+    suite = get_suite(spec.get("suite", "")).name
+    methods = spec.get("methods")
+    if isinstance(methods, str):
+        methods = [name.strip() for name in methods.split(",") if name.strip()]
+    if (
+        not isinstance(methods, list)
+        or not 1 <= len(methods) <= MAX_METHODS
+        or not all(isinstance(name, str) for name in methods)
+    ):
+        raise ParameterError(f"methods must be 1 to {MAX_METHODS} method names, got {methods!r}")
+    infill = spec.get("infill", "local-mean")
+    if not isinstance(infill, str):
+        raise ParameterError(f"infill must be an in-filler name, got {infill!r}")
+    check_infiller(infill)
+    entries = []
+    for entry in methods:
+        method, method_infill = parse_entry(entry, infill)
+        check_infiller(method_infill)
+        entries.append(f"{method}@{method_infill}")
+    return {"suite": suite, "methods": entries, "infill": infill}
+
+
+def run_benchmark_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate; artifacts: results.jsonl, leaderboard.{json,csv,txt} and one PNG per plot."""
+    out = context.settings.root / "benchmarks" / context.job_id
+    rows = run_benchmark(
+        params["suite"],
+        params["methods"],
+        out,
+        infill=params["infill"],
+        device=context.settings.device,
+        progress=context.progress,
+    )
+    suite = get_suite(params["suite"])
+    for path in [
+        out / "results.jsonl",
+        out / "leaderboard.txt",
+        *write_outputs(rows, suite.metrics, out),
+    ]:
+        _save(context, Path(path))
+    context.defer(lambda session: store_rows(session, rows, context.job_id))
+    return {
+        "suite": suite.name,
+        "rows": [
+            {"method": row.label, **{name: value.value for name, value in row.metrics.items()}}
+            for row in rows
+        ],
+    }
+
+
+def _save(context: JobContext, path: Path) -> None:
+    role = "plot" if path.suffix == ".png" else "leaderboard"
+    context.save(role, path.name, path.read_bytes(), MEDIA_TYPES[path.suffix])
+
+
+register_kind(
+    JobKind(
+        "benchmark",
+        "gpu",
+        validate_benchmark,
+        run_benchmark_job,
+        "saliency benchmark: a suite x methods into leaderboard rows",
+        time_limit=4 * 3600,
+    )
+)
