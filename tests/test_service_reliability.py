@@ -78,7 +78,7 @@ def test_explain_then_cancel_a_running_fido_job(service: "Service") -> None:
     assert service.client.wait(short, timeout=300).status == "succeeded", service.log()
     outcome = service.client.result(short)
     assert sorted(a.role for a in outcome.artifacts) == [
-        "counterfactual", "figure", "map", "overlay"]
+        "counterfactual", "figure", "map", "overlay", "prepared"]
     assert all(os.path.isfile(a.path) for a in outcome.artifacts)
     assert outcome.result["label"] and 0 <= outcome.result["prob_original"] <= 1
 
