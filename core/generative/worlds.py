@@ -6,6 +6,8 @@ in-memory tensors: images (N, C, H, W) uint8 and labels (N,) int64.
 * ``fmnist``: Fashion-MNIST resized (bilinear, antialiased) from 28x28 to 32x32; train = the
   60k train images, test = the 10k test images (val = the last 5k train images).
 * ``blockfashion``: the 64x64 BlockFashion ground-truth benchmark (``core.data.blockfashion``).
+* ``faces``: 64x64 RGB faces sampled from the DCGAN of ``gan-face-generate``
+  (``core.generative.faces``); one label, ``face``.
 """
 
 from collections.abc import Callable
@@ -18,6 +20,7 @@ import torch.nn.functional as F
 from core.data.blockfashion import load_split
 from core.data.datasets import FASHION_MNIST_CLASSES, fashion_mnist
 from core.errors import ParameterError
+from core.generative.faces import faces_split
 from core.models.preprocessing import Preprocessing
 
 WorldData = tuple[torch.Tensor, torch.Tensor]
@@ -72,6 +75,12 @@ def _blockfashion(split: str) -> WorldData:
     return torch.from_numpy(arrays.images).unsqueeze(1), torch.from_numpy(arrays.labels)
 
 
+@cache
+def _faces(split: str) -> WorldData:
+    images = torch.from_numpy(faces_split(split))
+    return images, torch.zeros(len(images), dtype=torch.int64)
+
+
 WORLDS: dict[str, World] = {
     "fmnist": World(
         "fmnist", "Fashion-MNIST at 32x32", 32, 1, FASHION_MNIST_CLASSES, 0.286, 0.353, _fmnist
@@ -86,6 +95,7 @@ WORLDS: dict[str, World] = {
         0.25,
         _blockfashion,
     ),
+    "faces": World("faces", "DCGAN faces at 64x64 RGB", 64, 3, ("face",), 0.5, 0.5, _faces),
 }
 
 

@@ -7,6 +7,7 @@
 """
 
 from core.models import builtins as _builtins  # noqa: F401  (registers the built-in classifiers)
+from core.models import fer as _fer  # noqa: F401  (registers fer-mini-xception)
 from core.models.classifier import Classifier
 from core.models.hooks import Capture, capture, hook_count
 from core.models.loading import build_architecture, load_classifier

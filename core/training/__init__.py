@@ -4,6 +4,7 @@
 >>> result = train(TrainConfig("classifier", "fmnist", "runs/fmnist-cnn", steps=2000))
 """
 
+from core.training import conditional_task as _conditional_task  # noqa: F401  (registers it)
 from core.training.config import TrainConfig
 from core.training.tasks import TASKS, task_factory
 from core.training.trainer import StepCallback, Trainer, TrainResult, TrainTask, autocast, lr_scale

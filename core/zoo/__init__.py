@@ -1,8 +1,8 @@
 """Trained models shipped with genlens, one folder each: ``model.safetensors`` + ``card.json``.
 
-The card says what a model is (``kind``: classifier | infiller | prior), which ``world`` it
-belongs to (``fmnist`` 32x32 or ``blockfashion`` 64x64), its metrics, the command that
-reproduces it, its seed and wall time. :func:`zoo_models` lists them.
+The card says what a model is (``kind``: classifier | infiller | prior | conditional), which
+``world`` it belongs to (``fmnist`` 32x32, ``blockfashion`` 64x64, ``faces`` 64x64 RGB), its
+metrics, the command that reproduces it, its seed and wall time. :func:`zoo_models` lists them.
 
 Names everywhere:
 
@@ -13,6 +13,9 @@ Names everywhere:
   input (a 32x32 grayscale classifier gets ``learned-fmnist``).
 * generator priors (after :func:`register_zoo`): ``<world>-deepsim`` (e.g. ``fmnist-deepsim``)
   in the DGN-AM prior registry.
+* conditional generators (kind ``conditional``, feature editor): ``fmnist-conditional`` and
+  ``faces-conditional``, loaded by name with
+  ``core.generative.conditional.load_conditional(name)``.
 
 :func:`register_zoo` is idempotent; ``demo.cli`` calls it, other entry points (worker, notebooks)
 call it once at start-up.
