@@ -4,12 +4,12 @@ New work (training, benchmarks, conditional generation) plugs in with :func:`reg
 from its own module; list that module in ``GENLENS_PLUGINS`` so workers import it too.
 """
 
-import importlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ParameterError
+from core.plugins import import_plugins
 from core.registry import Registry
 
 if TYPE_CHECKING:
@@ -17,7 +17,12 @@ if TYPE_CHECKING:
 
 QUEUES = ("gpu", "cpu")
 HARD_LIMIT_MARGIN = 60
-BUILTIN = ("worker.builtin_kinds", "worker.benchmark_kind", "worker.train_kind")
+BUILTIN = (
+    "worker.builtin_kinds",
+    "worker.benchmark_kind",
+    "worker.train_kind",
+    "worker.generate_kind",
+)
 
 Validator = Callable[[Mapping[str, Any], "SubmitContext"], dict[str, Any]]
 Runner = Callable[["JobContext", dict[str, Any]], dict[str, Any]]
@@ -91,5 +96,4 @@ def check_keys(kind: str, spec: Mapping[str, Any], allowed: set[str]) -> None:
 
 def load_kinds(plugins: Iterable[str] = ()) -> None:
     """Register the built-in kinds and those of the ``plugins`` modules (imported once)."""
-    for module in [*BUILTIN, *plugins]:
-        importlib.import_module(module)
+    import_plugins([*BUILTIN, *plugins])

@@ -8,7 +8,9 @@ import typer
 from tqdm import tqdm
 
 from core.errors import GenlensError
+from core.plugins import import_plugins
 from core.progress import ProgressCallback
+from worker.settings import Settings
 
 app = typer.Typer(
     name="genlens",
@@ -17,6 +19,19 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def load_plugins() -> None:
+    """Import the modules listed in ``GENLENS_PLUGINS`` before the command modules build their
+    help texts, so plugin methods, metrics, suites and job kinds work in every command."""
+    try:
+        import_plugins(Settings().plugins)
+    except GenlensError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+load_plugins()
 
 
 @contextmanager

@@ -1,0 +1,2 @@
+"""Plugin modules for tests, imported through ``GENLENS_PLUGINS`` exactly as
+docs/extending.md describes (``tests/`` on ``PYTHONPATH``)."""
