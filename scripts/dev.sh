@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # genlens developer entry point: installs what is missing, then runs the demo or the tests.
-#   bash scripts/dev.sh demo    # explain the shipped cat photo, write overlay PNGs to ./demo-output
+#   bash scripts/dev.sh demo    # worker + Gradio demo + Streamlit app on the embedded default
 #   bash scripts/dev.sh test    # run the test suite (extra pytest arguments are passed on)
 # Idempotent: the virtual environment in .venv is reused while pyproject.toml and the
 # constraints file are unchanged.
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3.11}
 VENV=.venv
-APT_PACKAGES=(dataset-fashion-mnist redis-server postgresql)
+APT_PACKAGES=(dataset-fashion-mnist redis-server postgresql chromium)
 
 install_system_packages() {
   local missing=()
@@ -54,8 +54,7 @@ case "$command" in
   demo)
     install_system_packages
     install_python_packages
-    exec "$VENV/bin/genlens" explain sample:chelsea --model efficientnet_lite0 \
-      --method fido-ssr --infill local-mean --out demo-output "$@"
+    exec "$VENV/bin/genlens" ui demo "$@"
     ;;
   test)
     install_system_packages

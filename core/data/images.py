@@ -49,6 +49,8 @@ def load_image(
         raise ImageError(f"{name}: not a PNG, JPEG or WebP image") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(f"{name}: image too large ({exc})") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"{name}: corrupt or truncated image ({exc})") from None
     width, height = image.size
     if width * height > limits.max_pixels:
         raise ImageError(

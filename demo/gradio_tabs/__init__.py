@@ -1,0 +1,1 @@
+"""Tabs of the Gradio demo, one module each; every module has ``build(client, my_jobs)``."""

@@ -1,0 +1,97 @@
+"""Explain tab: which evidence drives a classifier's decision on one image."""
+
+from typing import Any
+
+import gradio as gr
+from PIL import Image
+
+from core.data import ImageLimits, load_image, sample_image
+from core.errors import GenlensError
+from demo import services
+from demo.gradio_tabs.common import UPLOAD_TYPES, remember, reporter, user_errors
+from worker.client import JobClient
+
+DEFAULT_METHOD = "fido-ssr"
+DEFAULT_STEPS = 60
+
+
+def preview(upload: str | None, sample: str | None, limits: ImageLimits) -> Image.Image | None:
+    """The image that will be explained (None while there is none or it cannot be read)."""
+    try:
+        if upload:
+            return load_image(upload, limits=limits)
+        return sample_image(sample) if sample else None
+    except GenlensError as exc:
+        gr.Warning(str(exc))
+        return None
+
+
+def build(client: JobClient, my_jobs: gr.State) -> None:
+    """The tab's components and its ``/explain`` endpoint (inputs: upload, sample, model,
+    method, in-filler, steps; outputs: overlay, raw map, counterfactuals, probabilities,
+    summary, raw map file)."""
+
+    @user_errors
+    def run(
+        upload: str | None, sample: str | None, model: str, method: str, infill: str,
+        steps: int, jobs: list[str] | None, progress: gr.Progress = gr.Progress(),
+    ) -> tuple[Any, ...]:
+        image = services.image_reference(upload, sample)
+        job_id = client.submit(services.explain_spec(image, model, method, infill, steps))
+        jobs = remember(jobs, job_id)
+        view = services.explain_view(services.follow(client, job_id, reporter(progress)))
+        summary = (
+            f"**{view.label}** - job `{job_id}`  \n"
+            f"probability {view.probabilities['original image']:.3f} on the image, "
+            f"{view.probabilities['evidence kept']:.3f} with only the evidence kept, "
+            f"{view.probabilities['evidence removed']:.3f} with it removed"
+        )
+        return (
+            (view.image, services.salient_regions(view.saliency)),
+            services.map_image(view.saliency),
+            view.counterfactuals,
+            view.probabilities,
+            summary,
+            view.raw_map,
+            jobs,
+        )
+
+    with gr.Row():
+        with gr.Column(scale=1):
+            model = gr.Dropdown(services.model_choices(), value="efficientnet_lite0",
+                                label="model")
+            upload = gr.File(label="upload an image (PNG, JPEG, WebP)", file_types=UPLOAD_TYPES,
+                             type="filepath")
+            sample = gr.Dropdown(services.sample_choices(), value="chelsea",
+                                 label="or a sample photo (used when nothing is uploaded)")
+            shown = gr.Image(value=sample_image("chelsea"), label="input", interactive=False,
+                             height=200)
+            method = gr.Dropdown(services.method_choices(), value=DEFAULT_METHOD, label="method")
+            infill = gr.Dropdown(services.infiller_choices(), value="local-mean",
+                                 label="in-filler (counterfactuals; FIDO/BBMP masks)")
+            steps = gr.Slider(5, 300, value=DEFAULT_STEPS, step=5,
+                              label="steps (FIDO, BBMP, integrated gradients)")
+            button = gr.Button("Explain", variant="primary")
+        with gr.Column(scale=2):
+            summary = gr.Markdown()
+            with gr.Row():
+                overlay = gr.AnnotatedImage(label="most salient pixels", format="png",
+                                            color_map=services.REGION_COLOURS,
+                                            elem_id="explain-overlay")
+                raw = gr.Image(label="raw map (white = salient)", interactive=False,
+                               format="png")
+            counterfactuals = gr.Gallery(label="counterfactuals (in-filled images)", columns=2,
+                                         height=320)
+            probabilities = gr.Label(label="probability of the explained class",
+                                     show_heading=False)
+            raw_file = gr.File(label="raw map (.npy, float32, H x W)")
+    def show(upload: str | None, sample: str | None) -> Image.Image | None:
+        return preview(upload, sample, client.settings.upload_limits)
+
+    for source in (upload, sample):
+        source.change(show, [upload, sample], shown, api_name=False)
+    button.click(
+        run, [upload, sample, model, method, infill, steps, my_jobs],
+        [overlay, raw, counterfactuals, probabilities, summary, raw_file, my_jobs],
+        api_name="explain", concurrency_limit=None, show_progress_on=overlay,
+    )

@@ -1,0 +1,36 @@
+"""What every Streamlit page shares: the job client (one per process and configuration) and
+the batch and benchmark jobs submitted in this browser session."""
+
+import os
+
+import streamlit as st
+
+from core.zoo import register_zoo
+from db.migrate import upgrade
+from worker.client import JobClient
+from worker.settings import Settings
+
+BATCHES = "batches"
+
+
+@st.cache_resource
+def _client(environment: tuple[tuple[str, str], ...]) -> JobClient:
+    upgrade(Settings().database)
+    register_zoo()
+    return JobClient(Settings())
+
+
+def client() -> JobClient:
+    """The job client for the current ``GENLENS_*`` environment (shared by all sessions)."""
+    return _client(tuple(sorted(
+        (key, value) for key, value in os.environ.items() if key.startswith("GENLENS_"))))
+
+
+def my_batches() -> list[str]:
+    """Batch and benchmark job ids submitted in this browser session, newest first."""
+    return st.session_state.setdefault(BATCHES, [])
+
+
+def remember_batch(batch_id: str) -> None:
+    """Put ``batch_id`` first in the session's batches."""
+    st.session_state[BATCHES] = [batch_id, *[b for b in my_batches() if b != batch_id]]

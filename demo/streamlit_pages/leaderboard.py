@@ -1,0 +1,42 @@
+"""Leaderboard: a benchmark's table (mean with 95% bootstrap interval) filtered by method and
+metric, and a chart per metric with the intervals as error bars."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from demo import services
+from demo.streamlit_pages.common import client
+from evaluation.metrics import metric
+
+st.title("Leaderboard")
+boards = services.leaderboards(client())
+if not boards:
+    st.info("No benchmark results yet (genlens bench saliency ... --out DIR).")
+    st.stop()
+name = st.selectbox("leaderboard", list(boards))
+rows = boards[name]()
+metrics = services.metric_names(rows)
+labels = [row.label for row in rows]
+chosen_metrics = st.multiselect("metrics (the first sorts the table)", metrics, default=metrics)
+chosen_methods = st.multiselect("methods", labels, default=labels)
+shown = [row for row in rows if row.label in chosen_methods]
+if not shown or not chosen_metrics:
+    st.warning("Choose at least one method and one metric.")
+    st.stop()
+st.dataframe(services.leaderboard_table(shown, chosen_metrics), hide_index=True)
+
+long = pd.DataFrame([
+    {"method": row.label, "metric": key, "value": value.value, "low": value.low,
+     "high": value.high}
+    for row in shown for key, value in row.metrics.items() if key in chosen_metrics
+])
+for key in chosen_metrics:
+    data = long[long.metric == key]
+    order = "-x" if metric(key).higher_is_better else "x"
+    direction = "higher is better" if metric(key).higher_is_better else "lower is better"
+    base = alt.Chart(data, title=f"{key} ({direction}, 95% bootstrap CI)")
+    bars = base.mark_bar().encode(x=alt.X("value:Q"), y=alt.Y("method:N", sort=order))
+    errors = base.mark_errorbar().encode(x=alt.X("low:Q", title=key), x2="high:Q",
+                                         y=alt.Y("method:N", sort=order))
+    st.altair_chart(bars + errors, use_container_width=True)
