@@ -180,6 +180,21 @@ def evaluate(
     )
 
 
+def _maps(
+    classifier: Classifier,
+    images: torch.Tensor,
+    target: torch.Tensor,
+    method: str,
+    infill: str,
+    params: dict,
+    seed: int,
+) -> torch.Tensor:
+    """Saliency maps (B, H, W) of ``method`` for ``images`` (B, C, H, W) and ``target`` (B,)."""
+    return explain(
+        classifier, images, target.tolist(), method=method, infill=infill, seed=seed, **params
+    ).maps
+
+
 def _sanity(loaded: LoadedSuite, method: str, infill: str, params: dict) -> SanityResult:
     """The cascading randomisation curve of ``method`` on the suite's first sanity images."""
     suite, data = loaded.suite, loaded.data
@@ -187,16 +202,7 @@ def _sanity(loaded: LoadedSuite, method: str, infill: str, params: dict) -> Sani
     target = data.target[: suite.sanity_images]
 
     def maps(classifier: Classifier, images: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        result = explain(
-            classifier,
-            images,
-            target.tolist(),
-            method=method,
-            infill=infill,
-            seed=suite.seed,
-            **params,
-        )
-        return result.maps
+        return _maps(classifier, images, target, method, infill, params, suite.seed)
 
     layers = list(suite.sanity_layers) or parameter_layers(loaded.classifier)
     curve = cascading_randomization(loaded.classifier, images, target, maps, layers, suite.seed)
@@ -218,17 +224,9 @@ def _explain_all(loaded: LoadedSuite, method, infill, params, progress):
     maps, seconds = [], 0.0
     for index, (images, target) in enumerate(zip(batches, targets, strict=True)):
         started = time.perf_counter()
-        result = explain(
-            classifier,
-            images,
-            target.tolist(),
-            method=method,
-            infill=infill,
-            seed=suite.seed + index * suite.batch_size,
-            **params,
-        )
+        seed = suite.seed + index * suite.batch_size
+        maps.append(_maps(classifier, images, target, method, infill, params, seed))
         seconds += time.perf_counter() - started
-        maps.append(result.maps)
         progress(index + 1, loaded.work_units)
     if classifier.device.type == "cuda":
         peak = torch.cuda.max_memory_allocated(classifier.device) / 2**20

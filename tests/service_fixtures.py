@@ -8,6 +8,9 @@ from servers import Deployment, PostgresServer, RedisServer
 
 from db.engine import Database
 from db.migrate import upgrade
+from worker.client import JobClient
+from worker.context import Runtime
+from worker.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +46,24 @@ def database(database_url: str) -> Iterator[Database]:
     db = Database(database_url)
     yield db
     db.close()
+
+
+@pytest.fixture
+def runtime(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
+    """A worker runtime on each backend (filesystem broker and artifacts under tmp_path)."""
+    settings = Settings(data_dir=tmp_path, database_url=database_url, device="cpu",
+                        progress_interval=0)
+    runtime = Runtime(settings)
+    yield runtime
+    runtime.db.close()
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[JobClient]:
+    """A client on the same deployment as ``runtime``."""
+    client = JobClient(runtime.settings)
+    yield client
+    client.close()
 
 
 BROKERS = ["filesystem", "redis"]

@@ -64,8 +64,12 @@ BAD_SPECS = {
     "oversized upload": ({**EXPLAIN, "image": _png(256, noise=True)}, "exceeds"),
     "bad sleep": ({"kind": "sleep", "seconds": "long"}, "must be a number"),
     "visualize without units": ({"kind": "visualize"}, "units must be a list"),
-    "visualize bad method": ({"kind": "visualize", "units": [1], "method": "dgn"},
-                             "fourier or pixel"),
+    "visualize bad method": ({"kind": "visualize", "units": [1], "method": "magic"},
+                             "visualize method must be one of"),
+    "visualize bad prior": ({"kind": "visualize", "units": [1], "method": "dgn",
+                             "prior": "nope"}, "unknown prior"),
+    "class-agnostic on logits": ({"kind": "visualize", "method": "class-agnostic"},
+                                 "spatial layer"),
 }
 
 

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -16,29 +15,10 @@ from db.models import Artifact, Job, JobArtifact, utcnow
 from worker.client import JobClient
 from worker.context import JobCancelled, JobContext, Runtime
 from worker.execute import execute, recover_orphans
-from worker.settings import Settings
 
 pytest_plugins = ["service_fixtures"]
 
 SLEEP = {"kind": "sleep", "steps": 2, "seconds": 0.0, "tag": "x"}
-
-
-@pytest.fixture
-def runtime(database_url: str, tmp_path: Path) -> Runtime:
-    """A worker runtime and its settings (filesystem broker under tmp_path)."""
-    settings = Settings(data_dir=tmp_path, database_url=database_url, device="cpu",
-                        progress_interval=0)
-    runtime = Runtime(settings)
-    yield runtime
-    runtime.db.close()
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> JobClient:
-    """A client on the same deployment."""
-    client = JobClient(runtime.settings)
-    yield client
-    client.close()
 
 
 def _dead_pid() -> int:

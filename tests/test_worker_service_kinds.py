@@ -20,7 +20,6 @@ from worker.benchmark_store import leaderboard_rows, stored_suites
 from worker.client import JobClient
 from worker.context import Runtime
 from worker.execute import execute
-from worker.settings import Settings
 
 pytest_plugins = ["service_fixtures"]
 
@@ -55,22 +54,6 @@ def suite() -> None:
         Suite("test-kinds", "test-bright-patch", _data, ("pointing-game", "relevance-mass"),
               "4 images with a bright patch", batch_size=4)
     )
-
-
-@pytest.fixture
-def runtime(database_url: str, tmp_path: Path) -> Runtime:
-    settings = Settings(data_dir=tmp_path, database_url=database_url, device="cpu",
-                        progress_interval=0)
-    runtime = Runtime(settings)
-    yield runtime
-    runtime.db.close()
-
-
-@pytest.fixture
-def client(runtime: Runtime) -> JobClient:
-    client = JobClient(runtime.settings)
-    yield client
-    client.close()
 
 
 def test_benchmark_job_stores_leaderboard_rows_once(runtime: Runtime, client: JobClient) -> None:

@@ -14,7 +14,9 @@ from PIL import Image
 
 from core.data import to_pil
 from core.errors import ModelLoadError, ParameterError
-from core.featviz import LOGITS, contact_sheet, objectives, visualize
+from core.featviz import LOGITS, contact_sheet, registered_priors
+from core.featviz.run import DEFAULT_PRIOR, DEFAULT_STEPS, run_visualization
+from core.featviz.run import METHODS as VISUALIZATION_METHODS
 from core.models.registry import is_registered, registered_classifiers
 from core.saliency import explain, get_method
 from core.saliency.infill import check_infiller
@@ -112,7 +114,7 @@ def validate_explain(spec: Mapping[str, Any], context: SubmitContext) -> dict[st
     }
 
 
-def _png(image: Image.Image) -> bytes:
+def png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -140,12 +142,12 @@ def run_explain(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         progress=context.progress,
         **params["params"],
     )
-    context.save("overlay", "overlay.png", _png(overlay(batch[0], result.maps[0])), "image/png")
-    context.save("figure", "figure.png", _png(figure(result, batch, 0)), "image/png")
+    context.save("overlay", "overlay.png", png(overlay(batch[0], result.maps[0])), "image/png")
+    context.save("figure", "figure.png", png(figure(result, batch, 0)), "image/png")
     context.save(
-        "counterfactual", "counterfactual.png", _png(to_pil(result.counterfactuals[0])), "image/png"
+        "counterfactual", "counterfactual.png", png(to_pil(result.counterfactuals[0])), "image/png"
     )
-    context.save("prepared", "prepared.png", _png(to_pil(batch[0])), "image/png")
+    context.save("prepared", "prepared.png", png(to_pil(batch[0])), "image/png")
     context.save("map", "map.npy", _npy(result.maps[0].numpy()), "application/x-npy")
     return {
         "target": int(result.target[0]),
@@ -159,31 +161,23 @@ def run_explain(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-VISUALIZE_FIELDS = {"model", "method", "layer", "units", "steps", "lr", "seed"}
-VISUALIZE_PARAMS: dict[str, Param] = {
-    "method": Param("fourier", doc="fourier or pixel parameterization"),
-    "layer": Param(LOGITS, doc="'logits' (units are classes) or a layer name (channels)"),
-    "steps": Param(128, low=1, high=10_000, doc="Adam steps"),
-    "lr": Param(0.05, positive=True, high=10.0, doc="Adam learning rate"),
+VISUALIZE_FIELDS = {
+    "model",
+    "method",
+    "layer",
+    "units",
+    "steps",
+    "seed",
+    "prior",
+    "images",
+    "penalty_layer",
+    "clusters",
 }
 MAX_UNITS = 64
+MAX_IMAGES = 64
 
 
-def validate_visualize(spec: Mapping[str, Any], context: SubmitContext) -> dict[str, Any]:
-    """Parameters of a ``visualize`` job: ``model``, ``method`` (fourier, pixel), ``layer``,
-    ``units`` (class or channel indices, one image each), ``steps``, ``lr``, ``seed``.
-    Layer names and unit ranges are checked by the worker, which has the model."""
-    check_keys("visualize", spec, VISUALIZE_FIELDS)
-    model = check_model(spec)
-    seed = check_seed(spec)
-    params = resolve_params(
-        "visualize",
-        VISUALIZE_PARAMS,
-        {key: spec[key] for key in VISUALIZE_PARAMS if spec.get(key) is not None},
-    )
-    if params["method"] not in ("fourier", "pixel"):
-        raise ParameterError(f"visualize method must be fourier or pixel, got {params['method']!r}")
-    units = spec.get("units")
+def _check_units(units: Any) -> list[int]:
     if (
         not isinstance(units, list)
         or not 1 <= len(units) <= MAX_UNITS
@@ -192,33 +186,89 @@ def validate_visualize(spec: Mapping[str, Any], context: SubmitContext) -> dict[
         raise ParameterError(
             f"units must be a list of 1 to {MAX_UNITS} indices >= 0, got {units!r}"
         )
-    return {"model": model, "seed": seed, "units": units, **params}
+    return units
+
+
+def validate_visualize(spec: Mapping[str, Any], context: SubmitContext) -> dict[str, Any]:
+    """Parameters of a ``visualize`` job: ``model``, ``method`` (fourier, pixel, dgn,
+    class-agnostic), ``layer`` (``logits`` or a layer name), ``units`` (class or channel
+    indices, one image each; not for class-agnostic), ``steps``, ``seed``, ``prior`` (dgn: a
+    registered generator prior), ``images`` (class-agnostic: the image set, default the shipped
+    photos), ``penalty_layer`` and ``clusters`` (class-agnostic). Layer names and unit ranges
+    are checked by the worker, which has the model."""
+    check_keys("visualize", spec, VISUALIZE_FIELDS)
+    method = spec.get("method", "fourier")
+    if method not in VISUALIZATION_METHODS:
+        raise ParameterError(
+            f"visualize method must be one of {', '.join(VISUALIZATION_METHODS)}, got {method!r}"
+        )
+    layer = spec.get("layer", LOGITS)
+    if not isinstance(layer, str) or not layer:
+        raise ParameterError(f"layer must be 'logits' or a layer name, got {layer!r}")
+    params = resolve_params(
+        "visualize",
+        {
+            "steps": Param(DEFAULT_STEPS[method], low=1, high=10_000, doc="optimization steps"),
+            "clusters": Param(3, low=1, high=16, doc="class-agnostic: facets"),
+        },
+        {key: spec[key] for key in ("steps", "clusters") if spec.get(key) is not None},
+    )
+    prior = spec.get("prior", DEFAULT_PRIOR)
+    if prior not in registered_priors():
+        raise ParameterError(
+            f"unknown prior {prior!r}; registered: {', '.join(registered_priors())}"
+        )
+    images = spec.get("images") or []
+    if not isinstance(images, list) or len(images) > MAX_IMAGES:
+        raise ParameterError(f"images must be a list of at most {MAX_IMAGES} images")
+    if method == "class-agnostic" and layer == LOGITS:
+        raise ParameterError("class-agnostic needs a spatial layer (e.g. bn2), not the logits")
+    return {
+        "model": check_model(spec),
+        "method": method,
+        "layer": layer,
+        "units": [] if method == "class-agnostic" else _check_units(spec.get("units")),
+        "seed": check_seed(spec),
+        "prior": prior if method == "dgn" else None,
+        "images": [context.image(image, f"images[{i}]") for i, image in enumerate(images)],
+        "penalty_layer": spec.get("penalty_layer"),
+        **params,
+    }
 
 
 def run_visualize(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Optimize one image per unit; artifacts: a PNG per unit, the contact sheet, the trace."""
+    """Optimize one image per unit (or facet); artifacts: a PNG per image, the contact sheet
+    and the trace with activation ratios."""
     classifier = context.classifier(params["model"])
-    units, layer = params["units"], params["layer"]
-    objective = (
-        objectives.class_logit(units) if layer == LOGITS else objectives.channel(layer, units)
-    )
-    result = visualize(
+    layer = params["layer"]
+    shown = run_visualization(
         classifier,
-        objective,
-        method=params["method"],
+        params["method"],
+        layer=None if layer == LOGITS else layer,
+        units=params["units"],
         steps=params["steps"],
-        lr=params["lr"],
         seed=params["seed"],
+        prior=params["prior"] or DEFAULT_PRIOR,
+        images=[context.image(reference) for reference in params["images"]],
+        penalty_layer=params["penalty_layer"],
+        clusters=params["clusters"],
         progress=context.progress,
     )
-    names = [f"{u} {classifier.labels[u]}" if layer == LOGITS else f"{layer}:{u}" for u in units]
-    for index, unit in enumerate(units):
+    result, names = shown.result, shown.names
+    tags = params["units"] or range(len(names))
+    for index, tag in enumerate(tags):
         context.save(
-            "visualization", f"unit-{unit}.png", _png(to_pil(result.images[index])), "image/png"
+            "visualization", f"unit-{tag}.png", png(to_pil(result.images[index])), "image/png"
         )
-    context.save("grid", "sheet.png", _png(contact_sheet(result.images, names)), "image/png")
-    context.save("trace", "result.json", json.dumps(result.to_json()).encode(), "application/json")
-    return {"units": names, "scores": result.scores.tolist(), "params": result.params}
+    context.save("grid", "sheet.png", png(contact_sheet(result.images, names)), "image/png")
+    trace = {**result.to_json(), "activation_ratio": shown.ratio.to_dict(), "units": names}
+    context.save("trace", "result.json", json.dumps(trace).encode(), "application/json")
+    return {
+        "units": names,
+        "scores": result.scores.tolist(),
+        "activation_ratio": shown.ratio.ratio.tolist(),
+        "params": result.params,
+    }
 
 
 register_kind(

@@ -79,6 +79,11 @@ def _submit(specs: list[dict], wait: bool) -> None:
         client.close()
 
 
+def _reference(value: str) -> str:
+    """An existing file as its path; anything else (sample:NAME, ...) as given."""
+    return str(Path(value)) if Path(value).is_file() else value
+
+
 def _shortcuts(method: str, **values: int | None) -> dict[str, int]:
     """``steps``/``samples`` given on the command line, for the methods that declare them."""
     declared = get_method(method).params
@@ -100,7 +105,7 @@ def submit_explain(
 ) -> None:
     """Queue saliency explanations: one job, or a batch for several images x methods."""
     specs = [
-        {"kind": "explain", "image": str(Path(image)) if Path(image).is_file() else image,
+        {"kind": "explain", "image": _reference(image),
          "model": model, "method": name, "infill": infill, "seed": seed, "target": target,
          **_shortcuts(name, steps=steps, samples=samples)}
         for image in images for name in method
@@ -136,6 +141,28 @@ def submit_train(
     spec = {"kind": "train", "task": task, "dataset": dataset, "steps": steps,
             "batch_size": batch_size, "lr": lr, "seed": seed, "classifier": classifier,
             "options": dict(parse_option(item) for item in option), "eval_size": eval_size}
+    _submit([spec], wait)
+
+
+@submit_app.command("generate")
+def submit_generate(
+    image: str = typer.Argument(..., help="File, sample:NAME or WORLD:SPLIT:INDEX."),
+    model: str = typer.Option("fmnist-conditional", "--model", "-m",
+                              help="Shipped conditional generator."),
+    traverse: str = typer.Option("1,2,3", help="Principal components to traverse, e.g. 1,2,3."),
+    quantiles: str = typer.Option("10,50,90", help="Training quantiles (percent) per component."),
+    target_image: str | None = typer.Option(
+        None, "--target-image", help="Render IMAGE with this image's features instead."),
+    wait: bool = typer.Option(False, "--wait", help="Follow progress, then print artifacts."),
+) -> None:
+    """Queue a conditional-generation job (feature traversals or another image's features)."""
+    def numbers(text: str, kind: type) -> list:
+        return [kind(part.strip().removeprefix("pc")) for part in text.split(",") if part.strip()]
+
+    spec = {"kind": "generate", "model": model, "image": _reference(image),
+            "traverse": numbers(traverse, int), "quantiles": numbers(quantiles, float)}
+    if target_image is not None:
+        spec["target_image"] = _reference(target_image)
     _submit([spec], wait)
 
 

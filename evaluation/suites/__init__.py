@@ -129,7 +129,7 @@ for _suite in (
         _blockfashion_test,
         ("pointing-game", "relevance-mass", "relevance-rank", "deletion", "insertion"),
         "BlockFashion test split (64 images), ground-truth item masks, true class",
-        method_params=_SMALL_IMAGE_STEPS,
+        method_params={**_SMALL_IMAGE_STEPS, "rise": {"samples": 2000}},
         batch_size=16,
         sanity_images=8,
     ),
