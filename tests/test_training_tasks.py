@@ -4,9 +4,10 @@ import json
 
 import pytest
 import torch
+import torch.nn.functional as F
 from typer.testing import CliRunner
 
-from core.generative import MASK_KINDS, fido_masks, load_trained, trained_classifier
+from core.generative import MASK_KINDS, SmallCNN, fido_masks, load_trained, trained_classifier
 from demo.cli import app
 
 runner = CliRunner()
@@ -72,6 +73,39 @@ def test_prior_run_inverts_the_classifier(classifier_run, tmp_path):
     prior, _ = load_trained(tmp_path / "prior")
     assert (prior.code_high >= prior.code_low).all() and prior.code_dim == 8
     assert prior(prior.code_mean[None]).shape == (1, 1, 32, 32)
+
+
+def test_classifier_max_pooling_option(tmp_path):
+    card = _train("classifier", tmp_path / "max", "-o", 'pooling="max"', "-o", "stem_pool=true")
+    assert card["arch"]["pooling"] == "max" and card["arch"]["stem_pool"] is True
+    network, _ = load_trained(tmp_path / "max")
+    images = torch.rand(3, 1, 32, 32)
+    with torch.no_grad():
+        last = network.block3(network.block2(network.block1(network.stem(images))))
+        assert torch.equal(network.features(images), last.amax((2, 3)))
+    arguments = ["train", "classifier", "--dataset", "fmnist", "--out", str(tmp_path / "x")]
+    result = runner.invoke(app, [*arguments, "--steps", "1", "-o", 'pooling="median"'])
+    assert result.exit_code != 0 and "unknown pooling 'median'" in str(result.exception)
+
+
+def test_stem_pool_keeps_the_weight_layout_and_convolves_at_full_resolution():
+    strided = SmallCNN(widths=(4, 8, 8), stem_stride=2)
+    pooled = SmallCNN(widths=(4, 8, 8), stem_stride=2, stem_pool=True).eval()
+    shapes = {key: value.shape for key, value in strided.state_dict().items()}
+    assert shapes == {key: value.shape for key, value in pooled.state_dict().items()}
+    image = torch.rand(2, 1, 64, 64)
+    conv, norm = pooled.stem[0], pooled.stem[1]
+    full = F.batch_norm(
+        F.conv2d(image, conv.weight, padding=1),
+        norm.running_mean,
+        norm.running_var,
+        norm.weight,
+        norm.bias,
+        eps=norm.eps,
+    )
+    with torch.no_grad():
+        assert torch.allclose(pooled.stem(image), F.max_pool2d(F.relu(full), 2), atol=1e-6)
+        assert pooled(image).shape == (2, 10)
 
 
 def test_prior_needs_a_classifier(tmp_path):

@@ -3,6 +3,8 @@
 import pytest
 import torch
 
+from core.featviz import dgn_am, sampled_bounds
+from core.featviz import objectives as obj
 from core.featviz.generator_prior import load_prior
 from core.generative import fido_masks, get_world, load_trained, read_card
 from core.generative.loading import build
@@ -89,3 +91,19 @@ def test_prior_reconstructions_keep_the_class(model):
         )
     assert fakes.shape == images.shape and 0 <= float(fakes.min()) <= float(fakes.max()) <= 1
     assert agreement == pytest.approx(model.card["metrics"]["top1_agreement"], abs=0.06)
+
+
+@pytest.mark.parametrize("model", PRIORS, ids=lambda model: model.name)
+def test_dgn_am_clips_codes_to_the_priors_data_bounds(model):
+    register_zoo()
+    prior = load_prior(model.name, "cpu")
+    classifier = load_classifier(model.card["classifier"], device="cpu")
+    result = dgn_am(classifier, obj.class_logit([0, 7]), prior, steps=25, l2_decay=1.0, seed=0)
+    bounds, codes = result.extras["bounds"], result.extras["codes"]
+    assert torch.equal(bounds.low, prior.network.code_low)
+    assert torch.equal(bounds.high, prior.network.code_high)
+    assert result.params["bounds"]["source"] == f"{model.name} data"
+    assert bounds.contains(codes)
+    # the clip was active, and it let units go beyond what sampled bounds would have allowed
+    assert bool(torch.isclose(codes, bounds.high.expand_as(codes)).any())
+    assert bool((codes > sampled_bounds(prior, count=2000).high + 1e-3).any())

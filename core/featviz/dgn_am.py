@@ -7,57 +7,33 @@ and clips y to per-dimension bounds. The step size falls linearly from ``lr[0]``
 Decay is applied before the clip so the returned codes always lie within the bounds.
 
 **Bounds.** The original clips codes to [0, u_j] with u_j from activation statistics of real
-images' encoder codes. For a prior without an encoder we use the prior's **sampling distribution**:
-``mean ± multiplier * std`` per dimension over sampled codes (:func:`sampled_bounds`, 3 standard
-deviations by default, the original's "3x" setting). For the DCGAN face prior this is about
-[-3, 3] per dimension, the region where the generator was trained. :func:`estimate_bounds` gives
-the same statistic for any set of codes, e.g. codes of real images from :func:`invert`.
+images' encoder codes. A prior that stores such bounds estimated from its training data
+(:meth:`GeneratorPrior.bounds`; genlens' trained priors keep ``[min, mean + 3 std]`` of the real
+images' codes) is clipped to its own bounds. For any other prior we use its **sampling
+distribution**: ``mean ± multiplier * std`` per dimension over sampled codes
+(:func:`sampled_bounds`, 3 standard deviations by default, the original's "3x" setting). For the
+DCGAN face prior this is about [-3, 3] per dimension, the region where the generator was trained.
+:func:`estimate_bounds` gives the same statistic for any set of codes, e.g. codes of real images
+from :func:`invert`.
 
 **Returned iterate.** By default the last iterate, as in the original (bug register row 33);
 ``keep_best=True`` returns, per element, the iterate with the highest objective score instead.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 from core.errors import ParameterError
 from core.featviz.forward import recording
-from core.featviz.generator_prior import GeneratorPrior
+from core.featviz.generator_prior import CodeBounds, GeneratorPrior
 from core.featviz.objectives import Objective
 from core.featviz.render import check_steps, element_seeds, resolve_batch
 from core.featviz.result import FeatVizResult
 from core.featviz.transforms import resize
 from core.models import Classifier
 from core.progress import ProgressCallback, no_progress
-
-
-@dataclass(frozen=True)
-class CodeBounds:
-    """Per-dimension code bounds ``low <= y <= high``, tensors of the prior's code shape."""
-
-    low: torch.Tensor
-    high: torch.Tensor
-    source: str
-
-    def clip(self, codes: torch.Tensor) -> torch.Tensor:
-        """Codes (B, *code_shape) clipped elementwise into the bounds."""
-        return torch.maximum(torch.minimum(codes, self.high.to(codes)), self.low.to(codes))
-
-    def contains(self, codes: torch.Tensor, tolerance: float = 1e-6) -> bool:
-        """Whether every code lies within the bounds (up to ``tolerance``)."""
-        low, high = self.low.to(codes), self.high.to(codes)
-        return bool(((codes >= low - tolerance) & (codes <= high + tolerance)).all())
-
-    def to_dict(self) -> dict:
-        """JSON summary: where the bounds come from and their average range."""
-        return {
-            "source": self.source,
-            "mean_low": float(self.low.mean()),
-            "mean_high": float(self.high.mean()),
-        }
 
 
 def estimate_bounds(
@@ -143,7 +119,8 @@ def dgn_am(
         steps: number of code updates.
         lr: (start, end) step size in mean-absolute code units, linear in between.
         l2_decay: multiplicative code shrinkage per step in (0, 1]; 1 disables it.
-        bounds: per-dimension code bounds; default :func:`sampled_bounds` of the prior.
+        bounds: per-dimension code bounds; default the prior's own data bounds
+            (:meth:`GeneratorPrior.bounds`), else :func:`sampled_bounds` of the prior.
         init_images: start from these images' codes (B, C, H, W) in [0, 1], via the encoder
             or :func:`invert`; init_codes: start from these codes. Default: sampled codes,
             element ``i`` from seed ``seed + i``.
@@ -163,7 +140,7 @@ def dgn_am(
     seeds = element_seeds(seed, count)
     init = "random" if init_images is None and init_codes is None else "codes"
     init = "images" if init_images is not None else init
-    bounds = bounds or sampled_bounds(prior)
+    bounds = bounds or prior.bounds() or sampled_bounds(prior)
     codes = _initial_codes(prior, count, seeds, init_images, init_codes)
     codes = bounds.clip(codes.to(prior.device).float())
     schedule = torch.linspace(lr[0], lr[1], steps) if steps > 1 else torch.tensor([lr[0]])

@@ -8,6 +8,7 @@ adapts them to a classifier's input (resize, RGB -> grayscale). Priors are regis
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import resources
 
 import torch
@@ -19,6 +20,32 @@ from core.models import Classifier
 
 # ITU-R BT.601 luma weights for RGB -> grayscale
 _LUMA = (0.299, 0.587, 0.114)
+
+
+@dataclass(frozen=True)
+class CodeBounds:
+    """Per-dimension code bounds ``low <= y <= high``, tensors of the prior's code shape."""
+
+    low: torch.Tensor
+    high: torch.Tensor
+    source: str
+
+    def clip(self, codes: torch.Tensor) -> torch.Tensor:
+        """Codes (B, *code_shape) clipped elementwise into the bounds."""
+        return torch.maximum(torch.minimum(codes, self.high.to(codes)), self.low.to(codes))
+
+    def contains(self, codes: torch.Tensor, tolerance: float = 1e-6) -> bool:
+        """Whether every code lies within the bounds (up to ``tolerance``)."""
+        low, high = self.low.to(codes), self.high.to(codes)
+        return bool(((codes >= low - tolerance) & (codes <= high + tolerance)).all())
+
+    def to_dict(self) -> dict:
+        """JSON summary: where the bounds come from and their average range."""
+        return {
+            "source": self.source,
+            "mean_low": float(self.low.mean()),
+            "mean_high": float(self.high.mean()),
+        }
 
 
 class GeneratorPrior(ABC):
@@ -50,6 +77,14 @@ class GeneratorPrior(ABC):
     def has_encoder(self) -> bool:
         """Whether :meth:`encode` maps images to codes directly (else invert by optimization)."""
         return False
+
+    def bounds(self) -> CodeBounds | None:
+        """Per-dimension code bounds estimated from the prior's training data, if it has them.
+
+        DGN-AM clips to these by default; ``None`` (the default) makes it fall back to bounds
+        from the prior's sampling distribution.
+        """
+        return None
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """Codes (B, *code_shape) for images (B, C, H, W) in [0, 1]; only when ``has_encoder``."""

@@ -13,6 +13,7 @@ from torch import nn
 
 from core.device import resolve_device
 from core.errors import ModelLoadError
+from core.generative.conditional.nets import ConditionalModel
 from core.generative.nets import Discriminator, InfillNet, SmallCNN
 from core.generative.prior import PriorNet
 from core.models import Classifier, Preprocessing, load_classifier
@@ -23,6 +24,7 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "infill_net": InfillNet,
     "prior_net": PriorNet,
     "discriminator": Discriminator,
+    "conditional_model": ConditionalModel,
 }
 
 

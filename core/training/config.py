@@ -28,7 +28,8 @@ class TrainConfig:
         checkpoint_every: save a resumable checkpoint every this many steps.
         eval_size: test images used for the final metrics (0 = the whole test split).
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``; AMP is used on CUDA.
-        threads: CPU threads for torch (``torch.set_num_threads``).
+        threads: CPU threads for torch (``torch.set_num_threads``). On CPU the weights are
+            bitwise reproducible only with the same count (it changes reduction order).
     """
 
     kind: str
@@ -77,6 +78,8 @@ class TrainConfig:
             repr(self.lr),
             "--seed",
             str(self.seed),
+            "--threads",
+            str(self.threads),
         ]
         if self.classifier:
             words += ["--classifier", self.classifier]

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from core.errors import ParameterError
 from core.generative.loading import architecture, build, resolve_classifier
 from core.generative.masks import fido_masks
-from core.generative.nets import PENULTIMATE
+from core.generative.nets import GLOBAL_POOLS, PENULTIMATE
 from core.generative.prior import penultimate_features
 from core.generative.worlds import World, get_world, to_unit
 from core.saliency.infill import BlurInfiller, LocalMeanInfiller
@@ -63,18 +63,35 @@ class WorldTask(TrainTask):
 
 
 class ClassifierTask(WorldTask):
-    """Train a :class:`SmallCNN` classifier on a world (64x64 worlds use a stride-2 stem)."""
+    """Train a :class:`SmallCNN` classifier on a world (64x64 worlds use a stride-2 stem).
 
-    DEFAULTS: ClassVar[dict[str, Any]] = {"widths": [16, 32, 64], "weight_decay": 5e-4, "shift": 2}
+    Options: ``widths`` (three stage widths), ``weight_decay`` (AdamW), ``shift`` (max random
+    shift in px), ``stem_pool`` (full-resolution stem conv + max-pool instead of a strided
+    stem) and ``pooling`` (global pooling of the last stage: ``avg`` or ``max``).
+    """
+
+    DEFAULTS: ClassVar[dict[str, Any]] = {
+        "widths": [16, 32, 64],
+        "weight_decay": 5e-4,
+        "shift": 2,
+        "stem_pool": False,
+        "pooling": "avg",
+    }
 
     def __init__(self, config: TrainConfig, device: torch.device):
         super().__init__(config, device)
+        pooling = self.options["pooling"]
+        if pooling not in GLOBAL_POOLS:
+            choices = ", ".join(GLOBAL_POOLS)
+            raise ParameterError(f"unknown pooling {pooling!r}; choose from {choices}")
         self.arch = architecture(
             "small_cnn",
             channels=self.world.channels,
             num_classes=len(self.world.labels),
             widths=list(self.options["widths"]),
             stem_stride=self.world.size // 32,
+            stem_pool=bool(self.options["stem_pool"]),
+            pooling=pooling,
         )
         self.net = build(self.arch).to(device)
         self.modules = {"net": self.net}

@@ -9,8 +9,7 @@ from functools import cache
 import torch
 
 from core.errors import ParameterError
-from core.featviz.dgn_am import CodeBounds
-from core.featviz.generator_prior import GeneratorPrior, register_prior
+from core.featviz.generator_prior import CodeBounds, GeneratorPrior, register_prior
 from core.generative.loading import load_trained, resolve_classifier
 from core.generative.prior import PriorNet, penultimate_features
 from core.generative.worlds import WORLDS
@@ -101,7 +100,7 @@ class ZooPrior(GeneratorPrior):
             return penultimate_features(classifier, inputs, self.layer)[0].to(self.device)
 
     def bounds(self) -> CodeBounds:
-        """Per-unit bounds estimated from the training data's codes."""
+        """Per-unit bounds estimated from the training data's codes (DGN-AM's default)."""
         return CodeBounds(
             self.network.code_low.clone(), self.network.code_high.clone(), f"{self.name} data"
         )
