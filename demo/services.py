@@ -2,8 +2,6 @@
 choices offered in forms, job specs, waiting on a job, reading its files, leaderboards and
 model cards. The front ends only submit and read jobs; models run in worker processes."""
 
-import importlib
-import importlib.util
 import io
 import json
 import time
@@ -29,6 +27,7 @@ from evaluation.leaderboard import plot_metric, sort_rows
 from evaluation.metrics import metric
 from evaluation.runner import ResultRow, load_rows
 from evaluation.suites import suite_names
+from worker.benchmark_store import leaderboard_rows, stored_suites
 from worker.client import JobClient, JobResult, JobStatus
 from worker.kinds import kind_names
 from worker.settings import get_settings
@@ -334,19 +333,16 @@ RowsLoader = Callable[[], list[ResultRow]]
 def leaderboards(client: JobClient) -> dict[str, RowsLoader]:
     """Every leaderboard, by display name, with a function reading its rows: the committed
     benchmark folders (``bench/results/*/results.jsonl``) and the suites stored in the database
-    by ``benchmark`` jobs (:mod:`worker.benchmark_store`, when present)."""
+    by ``benchmark`` jobs (:mod:`worker.benchmark_store`)."""
     boards = {f"{path.parent.name} (files)": partial(load_rows, path)
               for path in sorted(BENCH_RESULTS.glob("*/results.jsonl"))}
-    if importlib.util.find_spec("worker.benchmark_store") is None:
-        return boards
-    store = importlib.import_module("worker.benchmark_store")
 
     def stored(suite: str) -> list[ResultRow]:
         with client.db.begin() as session:
-            return store.leaderboard_rows(session, suite)
+            return leaderboard_rows(session, suite)
 
     with client.db.begin() as session:
-        suites = store.stored_suites(session)
+        suites = stored_suites(session)
     return boards | {f"{suite} (database)": partial(stored, suite) for suite in suites}
 
 
@@ -361,7 +357,8 @@ def leaderboard_table(
     rows: Sequence[ResultRow], metrics: Sequence[str]
 ) -> list[dict[str, Any]]:
     """Table rows best first by ``metrics[0]``: rank, method, ``value [low, high]`` per metric
-    (arrow = direction), seconds per image and image count."""
+    (arrow = direction), the sanity rho after randomising every layer when measured, seconds
+    per image and image count."""
     if not rows or not metrics:
         return []
     table = []
@@ -373,6 +370,9 @@ def leaderboard_table(
             )
             for name in metrics
         }
+        if row.sanity:
+            last = row.sanity.rho[-1]
+            cells["sanity rho ↓"] = f"{last.value:.3f} [{last.low:.3f}, {last.high:.3f}]"
         table.append({"rank": rank, "method": row.label, **cells,
                       "s/image": round(row.seconds_per_image, 3), "images": row.images})
     return table
