@@ -133,14 +133,24 @@ def plot_sanity(rows: Sequence[ResultRow], out: Path) -> Path:
     """
     with_sanity = [row for row in rows if row.sanity]
     figure, axes = plt.subplots(figsize=(8, 4.8))
-    for row in with_sanity:
+    colors = plt.get_cmap("tab20").colors
+    for index, row in enumerate(with_sanity):
         steps = range(len(row.sanity.rho) + 1)
-        axes.plot(steps, [1.0, *(v.value for v in row.sanity.rho)], marker="o", label=row.label)
+        color = colors[index % len(colors)]
+        axes.plot(
+            steps,
+            [1.0, *(v.value for v in row.sanity.rho)],
+            marker="osD^v"[index % 5],
+            linestyle=("-", "--", ":")[index // 5 % 3],
+            color=color,
+            label=row.label,
+        )
         axes.fill_between(
             steps,
             [1.0, *(v.low for v in row.sanity.rho)],
             [1.0, *(v.high for v in row.sanity.rho)],
-            alpha=0.12,
+            color=color,
+            alpha=0.08,
         )
     layers = with_sanity[0].sanity.layers
     axes.set_xticks(range(len(layers) + 1), ["trained", *(f"+{name}" for name in layers)])
