@@ -23,7 +23,7 @@ from core.saliency import get_method, infiller_names, method_names
 from core.zoo import ZooModel, register_zoo, zoo_models, zoo_of_kind
 from db.migrate import upgrade
 from db.models import Job
-from evaluation.leaderboard import plot_metric, sort_rows
+from evaluation.leaderboard import format_interval, plot_metric, sort_rows
 from evaluation.metrics import metric
 from evaluation.runner import ResultRow, load_rows
 from evaluation.suites import suite_names
@@ -364,15 +364,13 @@ def leaderboard_table(
     table = []
     for rank, row in enumerate(sort_rows(rows, metrics[0]), 1):
         cells = {
-            f"{name} {'↑' if metric(name).higher_is_better else '↓'}": (
-                f"{row.metrics[name].value:.3f} "
-                f"[{row.metrics[name].low:.3f}, {row.metrics[name].high:.3f}]"
+            f"{name} {'↑' if metric(name).higher_is_better else '↓'}": format_interval(
+                row.metrics[name]
             )
             for name in metrics
         }
         if row.sanity:
-            last = row.sanity.rho[-1]
-            cells["sanity rho ↓"] = f"{last.value:.3f} [{last.low:.3f}, {last.high:.3f}]"
+            cells["sanity rho ↓"] = format_interval(row.sanity.rho[-1])
         table.append({"rank": rank, "method": row.label, **cells,
                       "s/image": round(row.seconds_per_image, 3), "images": row.images})
     return table

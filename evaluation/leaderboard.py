@@ -37,14 +37,15 @@ def leaderboard_table(rows: Sequence[ResultRow], metrics: Sequence[str]) -> Tabl
         table.add_column("sanity rho ↓")
     table.add_column("s/image")
     for rank, row in enumerate(sort_rows(rows, metrics[0]), 1):
-        cells = [_interval(row.metrics[n]) for n in metrics]
+        cells = [format_interval(row.metrics[n]) for n in metrics]
         if sanity:
-            cells.append(_interval(row.sanity.rho[-1]) if row.sanity else "-")
+            cells.append(format_interval(row.sanity.rho[-1]) if row.sanity else "-")
         table.add_row(str(rank), row.label, *cells, f"{row.seconds_per_image:.2f}")
     return table
 
 
-def _interval(value: MetricValue) -> str:
+def format_interval(value: MetricValue) -> str:
+    """``"value [low, high]"`` with three decimals."""
     return f"{value.value:.3f} [{value.low:.3f}, {value.high:.3f}]"
 
 

@@ -39,16 +39,24 @@ def _dataset_id(session: Session, suite: str) -> int:
 def store_rows(session: Session, rows: Sequence[ResultRow], job_id: str | None = None) -> list[str]:
     """Insert ``rows`` (one ``benchmark_run`` each, one ``metric_result`` per metric); ids."""
     ids = []
+    owners: dict[str, tuple[int, int]] = {}
     for row in rows:
+        suite = get_suite(row.suite)
+        if suite.name not in owners:
+            owners[suite.name] = (
+                _model_id(session, suite.classifier),
+                _dataset_id(session, suite.name),
+            )
+        model_id, dataset_id = owners[suite.name]
         run = BenchmarkRun(
             id=str(uuid.uuid4()),
             job_id=job_id,
-            model_id=_model_id(session, get_suite(row.suite).classifier),
-            dataset_id=_dataset_id(session, row.suite),
+            model_id=model_id,
+            dataset_id=dataset_id,
             split="suite",
             method=row.method,
             parameters=row.params,
-            seed=get_suite(row.suite).seed,
+            seed=suite.seed,
             code_version=row.versions.get("genlens", ""),
             suite=row.suite,
             infill=row.infill,
