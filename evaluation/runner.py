@@ -270,6 +270,7 @@ def run_benchmark(
     todo = [entry for entry in entries if keys[entry] not in done]
     if todo:
         units = loaded.work_units
+        progress(0, len(todo) * units)
         for position, (name, method_infill) in enumerate(todo):
             row = evaluate(
                 loaded,

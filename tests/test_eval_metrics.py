@@ -28,6 +28,7 @@ from evaluation.metrics import (
     relevance_rank,
     saliency_box,
     saliency_metric,
+    spearman_abs,
     trapezoid_auc,
 )
 from evaluation.metrics.curves import rise_blur, step_masks
@@ -274,3 +275,12 @@ def test_cascading_randomization_separates_model_and_image_explanations(small_cn
     assert model_based.correlations[-1].mean() < 0.5
     assert torch.allclose(model_free.correlations, torch.ones(2, 3))
     assert all(torch.equal(a, b) for a, b in zip(before, small_cnn.parameters(), strict=True))
+
+
+def test_spearman_abs_ranks_magnitudes_and_scores_constant_maps_zero():
+    ramp = torch.arange(16.0).reshape(1, 4, 4)
+    maps = torch.cat([ramp, ramp, ramp])
+    other = torch.cat([-ramp, ramp.flip(-1).flip(-2), torch.full_like(ramp, -0.5)])
+    # |-ramp| ranks like ramp (rho 1); the reversed ramp ranks backwards (rho -1); a constant
+    # map has no ranking and counts as 0.
+    assert torch.allclose(spearman_abs(maps, other), torch.tensor([1.0, -1.0, 0.0]))

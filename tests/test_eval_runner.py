@@ -89,9 +89,17 @@ def test_bootstrap_interval_contains_the_mean():
 
 
 def test_runner_rows_rank_gradient_above_random_and_resume(tmp_path):
+    calls = []
     rows = run_benchmark(
-        "test-patch", ["gradient", "random", "centre", "sobel"], tmp_path, device="cpu"
+        "test-patch",
+        ["gradient", "random", "centre", "sobel"],
+        tmp_path,
+        device="cpu",
+        progress=lambda done, total: calls.append((done, total)),
     )
+    total = calls[0][1]
+    assert calls[0] == (0, total) and calls[-1] == (total, total)  # the bar knows its length
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
     by_method = {row.method: row for row in rows}
     assert by_method["gradient"].metrics["pointing-game"].value == 1.0
     assert (

@@ -29,7 +29,13 @@ class SanityCurve:
 
 
 def spearman_abs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Spearman rank correlation of |a| and |b| per image, for maps (B, H, W) -> (B,)."""
+    """Spearman rank correlation of |a| and |b| per image, for maps (B, H, W) -> (B,).
+
+    A constant map has no ranking, so its correlation is undefined; it counts as 0 (nothing of
+    the original ranking survives). This happens to mask methods such as BBMP: once the
+    randomised model's output barely depends on the input, the mask's area and smoothness
+    terms drive it to a constant.
+    """
     values = [
         spearmanr(x.abs().flatten().cpu().numpy(), y.abs().flatten().cpu().numpy()).statistic
         for x, y in zip(a, b, strict=True)
