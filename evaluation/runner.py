@@ -270,13 +270,14 @@ def run_benchmark(
     todo = [entry for entry in entries if keys[entry] not in done]
     if todo:
         units = loaded.work_units
-        progress(0, len(todo) * units)
+        total = len(todo) * units
+        progress(0, total)
         for position, (name, method_infill) in enumerate(todo):
             row = evaluate(
                 loaded,
                 name,
                 method_infill,
-                progress=lambda d, _t, p=position: progress(p * units + d, len(todo) * units),
+                progress=lambda d, _t, p=position: progress(p * units + d, total),
             )
             with path.open("a") as handle:
                 handle.write(json.dumps(asdict(row)) + "\n")
