@@ -26,6 +26,18 @@ install_system_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# A fresh .venv takes about 7 GB (PyTorch's CUDA build and its libraries).
+VENV_NEEDS_GB=8
+
+check_free_disk() {
+  local free_gb
+  free_gb=$(($(df -Pk . | awk 'NR==2 {print $4}') / 1024 / 1024))
+  if [ "$free_gb" -lt "$VENV_NEEDS_GB" ]; then
+    echo "not enough disk space for $VENV: about $VENV_NEEDS_GB GB needed, ${free_gb} GB free on $(df -P . | awk 'NR==2 {print $6}')" >&2
+    exit 1
+  fi
+}
+
 install_python_packages() {
   local stamp="$VENV/.genlens-install-stamp"
   local wanted
@@ -33,7 +45,10 @@ install_python_packages() {
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
     return 0
   fi
-  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  if [ ! -x "$VENV/bin/python" ]; then
+    check_free_disk
+    "$PYTHON" -m venv "$VENV"
+  fi
   local log="$VENV/install.log"
   echo "installing Python packages into $VENV (first run takes a few minutes; log: $log)" >&2
   if ! {
