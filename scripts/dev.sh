@@ -30,10 +30,10 @@ install_system_packages() {
 VENV_NEEDS_GB=8
 
 check_free_disk() {
-  local free_gb
-  free_gb=$(($(df -Pk . | awk 'NR==2 {print $4}') / 1024 / 1024))
+  local free_gb mount
+  read -r free_gb mount < <(df -Pk . | awk 'NR==2 {print int($4 / 1048576), $6}')
   if [ "$free_gb" -lt "$VENV_NEEDS_GB" ]; then
-    echo "not enough disk space for $VENV: about $VENV_NEEDS_GB GB needed, ${free_gb} GB free on $(df -P . | awk 'NR==2 {print $6}')" >&2
+    echo "not enough disk space for $VENV: about $VENV_NEEDS_GB GB needed, $free_gb GB free on $mount" >&2
     exit 1
   fi
 }
