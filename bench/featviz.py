@@ -25,8 +25,8 @@ from pathlib import Path
 
 import torch
 
-from core.featviz import objectives, visualize
-from core.models import Classifier, load_classifier
+from genlens.core.featviz import objectives, visualize
+from genlens.core.models import Classifier, load_classifier
 
 UNITS = [1, 130, 207, 291, 309, 430, 948, 980]
 RESULTS = Path(__file__).parent / "results" / "featviz.json"

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import torch
 
-from core.data import sample_image, sample_names
-from core.models import load_classifier
-from core.saliency import explain, make_infiller
-from core.saliency.fido import relaxed_keep
-from core.saliency.noise import SampleNoise
-from core.saliency.optimise import upsample
-from core.saliency.score import log_odds
+from genlens.core.data import sample_image, sample_names
+from genlens.core.models import load_classifier
+from genlens.core.saliency import explain, make_infiller
+from genlens.core.saliency.fido import relaxed_keep
+from genlens.core.saliency.noise import SampleNoise
+from genlens.core.saliency.optimise import upsample
+from genlens.core.saliency.score import log_odds
 
 DEFAULT_STEPS = 300
 SAMPLES = 8
@@ -62,8 +62,15 @@ def fido_step(classifier, images: torch.Tensor, target: torch.Tensor, steps: int
         reference_times.append(forward_backward(classifier, repeated, target, reps=1))
         resumed[0] = time.perf_counter()
 
-    explain(classifier, images, method="fido-ssr", infill="local-mean", steps=steps,
-            samples=SAMPLES, progress=progress)
+    explain(
+        classifier,
+        images,
+        method="fido-ssr",
+        infill="local-mean",
+        steps=steps,
+        samples=SAMPLES,
+        progress=progress,
+    )
     pairs = list(zip(step_times[1:], reference_times[1:], strict=True))
     return {
         "fido_step_s": statistics.median(step for step, _ in pairs),
@@ -102,8 +109,12 @@ def torchray_iteration(classifier, image: torch.Tensor, target: int, iterations:
     started = time.perf_counter()
     extremal_perturbation(classifier, image, target, areas=[0.1], max_iter=iterations)
     seconds = (time.perf_counter() - started) / iterations
-    return {"available": True, "seconds_per_iteration": seconds, "iterations_timed": iterations,
-            "settings": "areas=[0.1], blur perturbation, defaults otherwise"}
+    return {
+        "available": True,
+        "seconds_per_iteration": seconds,
+        "iterations_timed": iterations,
+        "settings": "areas=[0.1], blur perturbation, defaults otherwise",
+    }
 
 
 def main() -> None:
@@ -122,15 +133,21 @@ def main() -> None:
     rows = []
     for batch in (1, 8):
         images = photos[:batch]
-        timing = fido_step(classifier, images, target[:batch].repeat_interleave(SAMPLES),
-                           args.steps)
+        timing = fido_step(
+            classifier, images, target[:batch].repeat_interleave(SAMPLES), args.steps
+        )
         step = timing["fido_step_s"]
-        rows.append({
-            "images": batch, "samples": SAMPLES, "batch": batch * SAMPLES, **timing,
-            "mask_infill_overhead_s": mask_overhead(classifier, images, reps=3),
-            "images_per_s_300_steps": batch / (DEFAULT_STEPS * step),
-            "seconds_per_image_300_steps": DEFAULT_STEPS * step / batch,
-        })
+        rows.append(
+            {
+                "images": batch,
+                "samples": SAMPLES,
+                "batch": batch * SAMPLES,
+                **timing,
+                "mask_infill_overhead_s": mask_overhead(classifier, images, reps=3),
+                "images_per_s_300_steps": batch / (DEFAULT_STEPS * step),
+                "seconds_per_image_300_steps": DEFAULT_STEPS * step / batch,
+            }
+        )
     single_reference = forward_backward(classifier, photos[:1], target[:1], reps=3)
     torchray = torchray_iteration(classifier, photos[:1], int(target[0]), iterations=10)
     if torchray["available"]:
@@ -146,10 +163,10 @@ def main() -> None:
         "load_average_1m": os.getloadavg()[0],
         "machine": f"{platform.machine()} {platform.processor() or platform.platform()}",
         "notes": "2-core VM (load: see load_average_1m; use --threads 1 when other jobs "
-                 "run, oversubscribed thread pools stall small ops); each FIDO step is "
-                 "paired with one reference forward+backward at the same batch run right after "
-                 f"it; medians over {args.steps - 1} pairs (first step dropped); images/s "
-                 "extrapolated to 300 steps x 8 samples",
+        "run, oversubscribed thread pools stall small ops); each FIDO step is "
+        "paired with one reference forward+backward at the same batch run right after "
+        f"it; medians over {args.steps - 1} pairs (first step dropped); images/s "
+        "extrapolated to 300 steps x 8 samples",
         "timed_steps": args.steps,
         "rows": rows,
         "forward_backward_batch1_s": single_reference,
@@ -159,16 +176,22 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"{'B':>2} {'B*S':>4} {'fwd+bwd s':>10} {'FIDO step s':>12} {'ratio':>6} "
-          f"{'mask+infill s':>14} {'img/s (300 st)':>15}")
+    print(
+        f"{'B':>2} {'B*S':>4} {'fwd+bwd s':>10} {'FIDO step s':>12} {'ratio':>6} "
+        f"{'mask+infill s':>14} {'img/s (300 st)':>15}"
+    )
     for row in rows:
-        print(f"{row['images']:>2} {row['batch']:>4} {row['forward_backward_s']:>10.3f} "
-              f"{row['fido_step_s']:>12.3f} {row['ratio']:>6.2f} "
-              f"{row['mask_infill_overhead_s']:>14.4f} {row['images_per_s_300_steps']:>15.5f}")
+        print(
+            f"{row['images']:>2} {row['batch']:>4} {row['forward_backward_s']:>10.3f} "
+            f"{row['fido_step_s']:>12.3f} {row['ratio']:>6.2f} "
+            f"{row['mask_infill_overhead_s']:>14.4f} {row['images_per_s_300_steps']:>15.5f}"
+        )
     if torchray["available"]:
         seconds = torchray["seconds_per_iteration"]
-        print(f"TorchRay extremal_perturbation: {seconds:.3f} s/iteration "
-              f"(batch-1 forward+backward {single_reference:.3f} s)")
+        print(
+            f"TorchRay extremal_perturbation: {seconds:.3f} s/iteration "
+            f"(batch-1 forward+backward {single_reference:.3f} s)"
+        )
     else:
         print(f"TorchRay not available: {torchray['error']}")
     print(f"wrote {args.out}")

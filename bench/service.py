@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from servers import Deployment, RedisServer
 from sqlalchemy import select
 
-from db.models import Job
+from genlens.db.models import Job
 
 RESULTS = Path(__file__).parent / "results" / "service.json"
 ZERO = {"kind": "sleep", "steps": 0, "seconds": 0.0}
@@ -65,14 +65,14 @@ def measure(deployment: Deployment, latency_jobs: int, burst_jobs: int, label: s
     end = [(row.finished_at - row.created_at).total_seconds() for row in rows]
 
     began = time.perf_counter()
-    burst = [client.submit({**ZERO, "tag": f"{label}-burst-{index}"})
-             for index in range(burst_jobs)]
+    burst = [
+        client.submit({**ZERO, "tag": f"{label}-burst-{index}"}) for index in range(burst_jobs)
+    ]
     submitted = time.perf_counter() - began
     while client.count("succeeded") < latency_jobs + burst_jobs + 1:
         time.sleep(0.02)
     total = time.perf_counter() - began
-    run = [(row.finished_at - row.started_at).total_seconds()
-           for row in _rows(deployment, burst)]
+    run = [(row.finished_at - row.started_at).total_seconds() for row in _rows(deployment, burst)]
     return {
         "submit_to_start": _milliseconds(start),
         "submit_to_done": _milliseconds(end),
@@ -95,10 +95,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     results: dict = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "load_average_at_start": [round(x, 1) for x in os.getloadavg()]},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average_at_start": [round(x, 1) for x in os.getloadavg()],
+        },
         "setup": "SQLite (WAL) job database, one `genlens worker -c 1` (prefork), "
-                 "zero-work sleep jobs; filesystem broker polling every 0.1 s",
+        "zero-work sleep jobs; filesystem broker polling every 0.1 s",
         "brokers": {},
     }
     with tempfile.TemporaryDirectory(prefix="genlens-bench-") as folder:
@@ -110,19 +113,20 @@ def main() -> None:
                 (root / label).mkdir()
                 deployment = Deployment(root / label, None, broker)
                 try:
-                    results["brokers"][label] = measure(
-                        deployment, args.latency, args.burst, label)
+                    results["brokers"][label] = measure(deployment, args.latency, args.burst, label)
                 finally:
                     deployment.close()
         finally:
             redis.stop()
     results["machine"]["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     for label, numbers in results["brokers"].items():
-        print(f"{label:>10}: submit->start median {numbers['submit_to_start']['median_ms']} ms "
-              f"(p90 {numbers['submit_to_start']['p90_ms']} ms), submit->done median "
-              f"{numbers['submit_to_done']['median_ms']} ms; burst of {args.burst}: "
-              f"{numbers['burst']['per_job_ms']} ms/job "
-              f"({numbers['burst']['jobs_per_second']} jobs/s)")
+        print(
+            f"{label:>10}: submit->start median {numbers['submit_to_start']['median_ms']} ms "
+            f"(p90 {numbers['submit_to_start']['p90_ms']} ms), submit->done median "
+            f"{numbers['submit_to_done']['median_ms']} ms; burst of {args.burst}: "
+            f"{numbers['burst']['per_job_ms']} ms/job "
+            f"({numbers['burst']['jobs_per_second']} jobs/s)"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out}")

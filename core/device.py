@@ -2,7 +2,7 @@
 
 import torch
 
-from core.errors import ParameterError
+from genlens.core.errors import ParameterError
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:

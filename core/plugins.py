@@ -2,14 +2,14 @@
 metrics, suites or job kinds through the ordinary ``register_*`` functions.
 
 Deployments name them in ``GENLENS_PLUGINS`` (a JSON list of module names, see
-:class:`worker.settings.Settings`); the CLI, the job client and every worker import them at
+:class:`genlens.worker.settings.Settings`); the CLI, the job client and every worker import them at
 start-up, so a registered name works the same everywhere.
 """
 
 import importlib
 from collections.abc import Iterable
 
-from core.errors import ParameterError
+from genlens.core.errors import ParameterError
 
 
 def import_plugins(modules: Iterable[str]) -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from db.models import Artifact
-from db.upsert import insert_ignore
+from genlens.db.models import Artifact
+from genlens.db.upsert import insert_ignore
 
 EXTENSIONS = {
     "image/png": ".png",

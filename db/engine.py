@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.errors import ParameterError
+from genlens.core.errors import ParameterError
 
 SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=30000",  # first: switching to WAL can itself hit SQLITE_BUSY

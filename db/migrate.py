@@ -8,8 +8,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
-from db.engine import make_engine
-from db.models import Base
+from genlens.db.engine import make_engine
+from genlens.db.models import Base
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

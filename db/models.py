@@ -143,7 +143,7 @@ class BenchmarkRun(Base):
     """One saliency benchmark row: model x method (x in-filler) on a suite's dataset split.
 
     ``details`` holds what the leaderboard shows beside the metrics: the sanity curve, images,
-    peak memory, versions and the input/model hashes (see ``evaluation.runner.ResultRow``).
+    peak memory, versions and the input/model hashes (see ``genlens.evaluation.runner.ResultRow``).
     """
 
     __tablename__ = "benchmark_run"

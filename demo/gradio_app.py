@@ -1,7 +1,8 @@
 """The Gradio demo: Explain, Visualize, Generate, Jobs and Leaderboard tabs.
 
 The page is a client of the job service: every handler submits a job through
-:class:`worker.client.JobClient` and polls its row (progress bar) until a worker finishes it;
+:class:`~genlens.worker.client.JobClient` and polls its row (progress bar) until a worker finishes
+it;
 no model runs in the web process. It is served by FastAPI (``/`` = the demo, ``/healthz`` =
 liveness JSON, HTTP 503 when unhealthy), offline-safe: no analytics, no share link, no
 monitoring endpoint, an upload limit (``GENLENS_MAX_UPLOAD_BYTES``), a bounded queue
@@ -20,9 +21,9 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from demo import services
-from demo.gradio_tabs import explain, generate, jobs, leaderboard, visualize
-from worker.client import JobClient
+from genlens.demo import services
+from genlens.demo.gradio_tabs import explain, generate, jobs, leaderboard, visualize
+from genlens.worker.client import JobClient
 
 TITLE = "genlens"
 TABS = {
@@ -52,10 +53,10 @@ def build_demo(client: JobClient) -> gr.Blocks:
 
 
 def health(client: JobClient) -> dict[str, Any]:
-    """Liveness of the deployment: :func:`worker.health.health_report` (database, broker,
+    """Liveness of the deployment: :func:`genlens.worker.health.health_report` (database, broker,
     artifacts, workers) when that module exists, otherwise whether the database answers."""
-    if importlib.util.find_spec("worker.health") is not None:
-        return importlib.import_module("worker.health").health_report(client.settings)
+    if importlib.util.find_spec("genlens.worker.health") is not None:
+        return importlib.import_module("genlens.worker.health").health_report(client.settings)
     try:
         with client.db.begin() as session:
             session.execute(text("SELECT 1"))

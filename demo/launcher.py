@@ -17,14 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import GenlensError
-from db.migrate import upgrade
-from worker.settings import get_settings
+from genlens.core.errors import GenlensError
+from genlens.db.migrate import upgrade
+from genlens.worker.settings import get_settings
 
 GRACE_SECONDS = 15.0
 START_TIMEOUT = 300.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C, also when started in the background
-CLI = [sys.executable, "-c", "from demo.cli import main; main()"]
+CLI = [sys.executable, "-c", "from genlens.demo.cli import main; main()"]
 OFFLINE_ENV = {
     "GRADIO_ANALYTICS_ENABLED": "False",
     "HF_HUB_OFFLINE": "1",
@@ -50,8 +50,9 @@ class Child:
     def start(self, env: dict[str, str]) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(self.command, env=env, stdout=out,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                self.command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
     def exited(self) -> int | None:
         return None if self.process is None else self.process.poll()
@@ -84,11 +85,18 @@ def children(host: str, gradio_port: int, streamlit_port: int, logs: Path) -> li
     local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     return [
         Child("worker", [*CLI, "worker", "-c", "1", "-n", "demo@%h"], logs / "worker.log"),
-        Child("gradio", [*CLI, "ui", "gradio", "--host", host, "--port", str(gradio_port)],
-              logs / "gradio.log", f"http://{local}:{gradio_port}/"),
-        Child("streamlit",
-              [*CLI, "ui", "streamlit", "--host", host, "--port", str(streamlit_port)],
-              logs / "streamlit.log", f"http://{local}:{streamlit_port}/_stcore/health"),
+        Child(
+            "gradio",
+            [*CLI, "ui", "gradio", "--host", host, "--port", str(gradio_port)],
+            logs / "gradio.log",
+            f"http://{local}:{gradio_port}/",
+        ),
+        Child(
+            "streamlit",
+            [*CLI, "ui", "streamlit", "--host", host, "--port", str(streamlit_port)],
+            logs / "streamlit.log",
+            f"http://{local}:{streamlit_port}/_stcore/health",
+        ),
     ]
 
 
@@ -97,7 +105,9 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 
 def run_demo(
-    host: str = "127.0.0.1", gradio_port: int = 7860, streamlit_port: int = 8501,
+    host: str = "127.0.0.1",
+    gradio_port: int = 7860,
+    streamlit_port: int = 8501,
     echo: Callable[[str], None] = print,
 ) -> None:
     """Start worker + Gradio + Streamlit, print the URLs and block until Ctrl-C or a child
@@ -105,8 +115,10 @@ def run_demo(
     settings = get_settings()
     upgrade(settings.database)
     logs = settings.root / "logs"
-    env = {**os.environ, **{key: value for key, value in OFFLINE_ENV.items()
-                            if key not in os.environ}}
+    env = {
+        **os.environ,
+        **{key: value for key, value in OFFLINE_ENV.items() if key not in os.environ},
+    }
     started = children(host, gradio_port, streamlit_port, logs)
     previous = {number: signal.signal(number, _raise_interrupt) for number in STOP_SIGNALS}
     try:

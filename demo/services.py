@@ -16,21 +16,21 @@ import numpy as np
 from PIL import Image
 from sqlalchemy import select
 
-from core.data import sample_names
-from core.errors import GenlensError, ImageError, ParameterError
-from core.models.registry import registered_classifiers
-from core.saliency import get_method, infiller_names, method_names
-from core.zoo import ZooModel, register_zoo, zoo_models, zoo_of_kind
-from db.migrate import upgrade
-from db.models import Job
-from evaluation.leaderboard import format_interval, plot_metric, sort_rows
-from evaluation.metrics import metric
-from evaluation.runner import ResultRow, load_rows
-from evaluation.suites import suite_names
-from worker.benchmark_store import leaderboard_rows, stored_suites
-from worker.client import JobClient, JobResult, JobStatus
-from worker.kinds import kind_names
-from worker.settings import get_settings
+from genlens.core.data import sample_names
+from genlens.core.errors import GenlensError, ImageError, ParameterError
+from genlens.core.models.registry import registered_classifiers
+from genlens.core.saliency import get_method, infiller_names, method_names
+from genlens.core.zoo import ZooModel, zoo_models, zoo_of_kind
+from genlens.db.migrate import upgrade
+from genlens.db.models import Job
+from genlens.evaluation.leaderboard import format_interval, plot_metric, sort_rows
+from genlens.evaluation.metrics import metric
+from genlens.evaluation.runner import ResultRow, load_rows
+from genlens.evaluation.suites import suite_names
+from genlens.worker.benchmark_store import leaderboard_rows, stored_suites
+from genlens.worker.client import JobClient, JobResult, JobStatus
+from genlens.worker.kinds import kind_names
+from genlens.worker.settings import get_settings
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_RESULTS = REPO / "bench" / "results"
@@ -47,7 +47,6 @@ def get_client() -> JobClient:
     """The process-wide job client (database migrated on first use)."""
     settings = get_settings()
     upgrade(settings.database)
-    register_zoo()
     return JobClient(settings)
 
 
@@ -67,7 +66,6 @@ def method_choices() -> list[str]:
 
 def infiller_choices() -> list[str]:
     """In-filler names (``local-mean`` first)."""
-    register_zoo()
     return sorted(infiller_names(), key=lambda name: (name != "local-mean", name))
 
 
@@ -160,14 +158,18 @@ def artifact_path(result: JobResult, role: str) -> str | None:
 
 def artifact_paths(result: JobResult, role: str) -> list[tuple[str, str]]:
     """``(path, name)`` of every file with ``role``, in name order."""
-    return sorted(((a.path, a.name) for a in result.artifacts if a.role == role),
-                  key=lambda pair: pair[1])
+    return sorted(
+        ((a.path, a.name) for a in result.artifacts if a.role == role), key=lambda pair: pair[1]
+    )
 
 
 def image_outputs(result: JobResult) -> list[tuple[str, str]]:
     """``(path, "role: name")`` of every image a job produced (inputs excluded)."""
-    return [(a.path, f"{a.role}: {a.name}") for a in result.artifacts
-            if a.role != "input" and a.media_type.startswith("image/")]
+    return [
+        (a.path, f"{a.role}: {a.name}")
+        for a in result.artifacts
+        if a.role != "input" and a.media_type.startswith("image/")
+    ]
 
 
 @dataclass(frozen=True)
@@ -206,8 +208,13 @@ def explain_view(result: JobResult) -> ExplainView:
         "evidence removed": result.result["prob_removed"],
     }
     return ExplainView(
-        rgb, saliency, artifact_path(result, "overlay") or "", counterfactuals, probabilities,
-        f"{result.result['label']} (class {result.result['target']})", raw_map,
+        rgb,
+        saliency,
+        artifact_path(result, "overlay") or "",
+        counterfactuals,
+        probabilities,
+        f"{result.result['label']} (class {result.result['target']})",
+        raw_map,
     )
 
 
@@ -265,7 +272,8 @@ def batch_children(client: JobClient, batch_id: str) -> list[tuple[dict[str, Any
     """``(parameters, result)`` of every child job of ``batch_id``, in submission order."""
     with client.db.begin() as session:
         children = session.execute(
-            select(Job.id, Job.parameters).where(Job.parent_id == batch_id)
+            select(Job.id, Job.parameters)
+            .where(Job.parent_id == batch_id)
             .order_by(Job.created_at, Job.id)
         ).all()
     return [(row.parameters, client.result(row.id)) for row in children]
@@ -284,16 +292,19 @@ def images_in_zip(data: bytes, max_bytes: int, limit: int = 1000) -> Iterator[tu
         raise ImageError(f"not a zip archive: {exc}") from exc
     with archive:
         members = [
-            info for info in archive.infolist()
-            if not info.is_dir() and Path(info.filename).suffix.lower() in IMAGE_SUFFIXES
+            info
+            for info in archive.infolist()
+            if not info.is_dir()
+            and Path(info.filename).suffix.lower() in IMAGE_SUFFIXES
             and not Path(info.filename).name.startswith(".")
         ]
         if len(members) > limit:
             raise ImageError(f"the archive holds {len(members)} images; at most {limit}")
         for info in members:
             if info.file_size > max_bytes:
-                raise ImageError(f"{info.filename}: {info.file_size:,} bytes, upload limit "
-                                 f"{max_bytes:,}")
+                raise ImageError(
+                    f"{info.filename}: {info.file_size:,} bytes, upload limit {max_bytes:,}"
+                )
             yield Path(info.filename).name, archive.read(info)
 
 
@@ -310,8 +321,12 @@ def benchmark_spec(suite: str, methods: Sequence[str], infill: str) -> dict[str,
 
 
 def batch_specs(
-    images: Sequence[bytes | str], methods: Sequence[str], model: str, infill: str,
-    steps: int | None, seed: int = 0,
+    images: Sequence[bytes | str],
+    methods: Sequence[str],
+    model: str,
+    infill: str,
+    steps: int | None,
+    seed: int = 0,
 ) -> list[dict[str, Any]]:
     """Explain specs for every image x method (images as bytes or ``sample:NAME``)."""
     if not images:
@@ -320,7 +335,8 @@ def batch_specs(
         raise ParameterError("a batch needs at least one method")
     return [
         explain_spec(image, model, method, infill, steps, seed)
-        for image in images for method in methods
+        for image in images
+        for method in methods
     ]
 
 
@@ -333,9 +349,11 @@ RowsLoader = Callable[[], list[ResultRow]]
 def leaderboards(client: JobClient) -> dict[str, RowsLoader]:
     """Every leaderboard, by display name, with a function reading its rows: the committed
     benchmark folders (``bench/results/*/results.jsonl``) and the suites stored in the database
-    by ``benchmark`` jobs (:mod:`worker.benchmark_store`)."""
-    boards = {f"{path.parent.name} (files)": partial(load_rows, path)
-              for path in sorted(BENCH_RESULTS.glob("*/results.jsonl"))}
+    by ``benchmark`` jobs (:mod:`genlens.worker.benchmark_store`)."""
+    boards = {
+        f"{path.parent.name} (files)": partial(load_rows, path)
+        for path in sorted(BENCH_RESULTS.glob("*/results.jsonl"))
+    }
 
     def stored(suite: str) -> list[ResultRow]:
         with client.db.begin() as session:
@@ -353,9 +371,7 @@ def metric_names(rows: Sequence[ResultRow]) -> list[str]:
     return [name for name in rows[0].metrics if all(name in row.metrics for row in rows)]
 
 
-def leaderboard_table(
-    rows: Sequence[ResultRow], metrics: Sequence[str]
-) -> list[dict[str, Any]]:
+def leaderboard_table(rows: Sequence[ResultRow], metrics: Sequence[str]) -> list[dict[str, Any]]:
     """Table rows best first by ``metrics[0]``: rank, method, ``value [low, high]`` per metric
     (arrow = direction), the sanity rho after randomising every layer when measured, seconds
     per image and image count."""
@@ -371,8 +387,15 @@ def leaderboard_table(
         }
         if row.sanity:
             cells["sanity rho ↓"] = format_interval(row.sanity.rho[-1])
-        table.append({"rank": rank, "method": row.label, **cells,
-                      "s/image": round(row.seconds_per_image, 3), "images": row.images})
+        table.append(
+            {
+                "rank": rank,
+                "method": row.label,
+                **cells,
+                "s/image": round(row.seconds_per_image, 3),
+                "images": row.images,
+            }
+        )
     return table
 
 
@@ -397,6 +420,8 @@ class ModelCard:
 def model_cards() -> list[ModelCard]:
     """Every registered classifier, plus the shipped in-fillers and priors, with cards."""
     shipped = {model.name: model for model in zoo_models()}
-    cards = [ModelCard(entry.name, entry.description, shipped.pop(entry.name, None))
-             for entry in registered_classifiers()]
+    cards = [
+        ModelCard(entry.name, entry.description, shipped.pop(entry.name, None))
+        for entry in registered_classifiers()
+    ]
     return cards + [ModelCard(model.name, model.description, model) for model in shipped.values()]

@@ -6,15 +6,16 @@
 * ``sobel``: gradient magnitude of the grey image (Sobel 3x3) — an edge detector, which
   Adebayo et al. show many attribution maps resemble.
 
-They ignore the classifier (by design) and are registered as saliency methods, so the CLI,
-the worker and the benchmark runner use them like any other method.
+They ignore the classifier (by design) and are registered as saliency methods
+(:mod:`genlens.catalog`), so the CLI, the worker and the benchmark runner use them like any other
+method.
 """
 
 import torch
 import torch.nn.functional as F
 
-from core.saliency.methods import Method, register_method
-from core.saliency.problem import Problem
+from genlens.core.saliency.methods import Method
+from genlens.core.saliency.problem import Problem
 
 
 def random_map(problem: Problem, params: dict) -> torch.Tensor:
@@ -49,9 +50,6 @@ def sobel_map(problem: Problem, params: dict) -> torch.Tensor:
     return gradients.pow(2).sum(dim=1).sqrt()
 
 
-for _method in (
-    Method("random", random_map, {}),
-    Method("centre", centre_map, {}),
-    Method("sobel", sobel_map, {}),
-):
-    register_method(_method)
+RANDOM = Method("random", random_map, {})
+CENTRE = Method("centre", centre_map, {})
+SOBEL = Method("sobel", sobel_map, {})

@@ -13,8 +13,8 @@ import matplotlib.pyplot as plt
 from rich.console import Console
 from rich.table import Table
 
-from evaluation.metrics import metric
-from evaluation.runner import MetricValue, ResultRow
+from genlens.evaluation.metrics import metric
+from genlens.evaluation.runner import MetricValue, ResultRow
 
 
 def sort_rows(rows: Sequence[ResultRow], primary: str) -> list[ResultRow]:

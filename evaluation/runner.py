@@ -19,17 +19,18 @@ from pathlib import Path
 
 import torch
 
-import evaluation.baselines  # noqa: F401  (registers the random/centre/sobel methods)
-from core import __version__
-from core.errors import ParameterError
-from core.models import Classifier, load_classifier
-from core.progress import ProgressCallback, no_progress
-from core.saliency import explain, get_method
-from core.zoo import register_zoo
-from evaluation.metrics import MetricInput, cascading_randomization, metric, parameter_layers
-from evaluation.suites import Suite, SuiteData, get_suite
-
-register_zoo()  # the learned in-fillers of the trained worlds (suites fmnist, blockfashion-gt)
+from genlens import __version__
+from genlens.core.errors import ParameterError
+from genlens.core.models import Classifier, load_classifier
+from genlens.core.progress import ProgressCallback, no_progress
+from genlens.core.saliency import explain, get_method
+from genlens.evaluation.metrics import (
+    MetricInput,
+    cascading_randomization,
+    metric,
+    parameter_layers,
+)
+from genlens.evaluation.suites import Suite, SuiteData, get_suite
 
 BOOTSTRAP_SAMPLES = 1000
 

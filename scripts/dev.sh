@@ -75,6 +75,8 @@ case "$command" in
     install_system_packages
     install_python_packages
     "$VENV/bin/ruff" check .
+    "$VENV/bin/ruff" format --check .
+    "$VENV/bin/lint-imports"
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   *)

@@ -7,7 +7,7 @@ import socket
 import pytest
 import torch
 
-from core.models import Classifier, load_classifier
+from genlens.core.models import Classifier, load_classifier
 
 _LOOPBACK = {"localhost", "127.0.0.1", "::1", "", None}
 _real_connect = socket.socket.connect

@@ -5,7 +5,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from core.models import Classifier, Preprocessing
+from genlens.core.models import Classifier, Preprocessing
 
 
 def tiny_classifier(

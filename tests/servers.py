@@ -23,9 +23,9 @@ from pathlib import Path
 
 import psycopg
 
-from db.migrate import upgrade
-from worker.client import JobClient
-from worker.settings import Settings
+from genlens.db.migrate import upgrade
+from genlens.worker.client import JobClient
+from genlens.worker.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -45,8 +45,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for(condition: Callable[[], object], timeout: float, what: str,
-             interval: float = 0.1) -> object:
+def wait_for(
+    condition: Callable[[], object], timeout: float, what: str, interval: float = 0.1
+) -> object:
     """Poll ``condition`` until it returns something truthy; fail the test after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
@@ -81,9 +82,23 @@ class RedisServer:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(folder), "--maxmemory-policy", "noeviction"],
-            stdout=(folder / "redis.log").open("wb"), stderr=subprocess.STDOUT,
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(folder),
+                "--maxmemory-policy",
+                "noeviction",
+            ],
+            stdout=(folder / "redis.log").open("wb"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         wait_for(self._ping, 20, "redis-server to answer PING")
@@ -130,15 +145,35 @@ class PostgresServer:
                 _fail("running as root but there is no 'postgres' user to own PostgreSQL")
             os.chown(self.folder, account.pw_uid, account.pw_gid)
             self._as = ["runuser", "-u", "postgres", "--"]
-        self._run([_postgres_bin("initdb"), "-D", str(self.data), "-U", "genlens",
-                   "--auth=trust", "-E", "UTF8", "--no-sync"])
-        self._run([
-            _postgres_bin("pg_ctl"), "-D", str(self.data), "-l",
-            str(self.folder / "postgres.log"), "-w", "-t", "60", "-o",
-            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c full_page_writes=off -c max_connections=100",
-            "start",
-        ])
+        self._run(
+            [
+                _postgres_bin("initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "genlens",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        )
+        self._run(
+            [
+                _postgres_bin("pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.folder / "postgres.log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c full_page_writes=off -c max_connections=100",
+                "start",
+            ]
+        )
         self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
         self.admin_url = f"postgresql://genlens@127.0.0.1:{self.port}/postgres"
 
@@ -174,8 +209,9 @@ class Deployment:
     """One isolated deployment for a test: settings (as environment), migrated database,
     a client, and workers started on demand."""
 
-    def __init__(self, folder: Path, database_url: str | None, broker_url: str | None,
-                 **overrides: str):
+    def __init__(
+        self, folder: Path, database_url: str | None, broker_url: str | None, **overrides: str
+    ):
         self.folder = folder
         self.env = {
             **os.environ,
@@ -187,30 +223,50 @@ class Deployment:
             "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'tests'}",
             **overrides,
         }
-        for key, value in (("GENLENS_DATABASE_URL", database_url),
-                           ("GENLENS_BROKER_URL", broker_url)):
+        for key, value in (
+            ("GENLENS_DATABASE_URL", database_url),
+            ("GENLENS_BROKER_URL", broker_url),
+        ):
             if value:
                 self.env[key] = value
             else:
                 self.env.pop(key, None)
         self.settings = Settings(
-            data_dir=folder, database_url=database_url, broker_url=broker_url,
-            device="cpu", plugins=["service_kinds"], progress_interval=0,
+            data_dir=folder,
+            database_url=database_url,
+            broker_url=broker_url,
+            device="cpu",
+            plugins=["service_kinds"],
+            progress_interval=0,
             **{key.removeprefix("GENLENS_").lower(): value for key, value in overrides.items()},
         )
         upgrade(self.settings.database)
         self.client = JobClient(self.settings)
         self.workers: list[subprocess.Popen] = []
 
-    def start_worker(self, concurrency: int = 1, queues: str = "gpu,cpu",
-                     wait: bool = True) -> subprocess.Popen:
+    def start_worker(
+        self, concurrency: int = 1, queues: str = "gpu,cpu", wait: bool = True
+    ) -> subprocess.Popen:
         """``genlens worker`` as a subprocess in its own process group (waits until ready)."""
         index = len(self.workers)
         log = self.folder / f"worker{index}.log"
         process = subprocess.Popen(
-            [sys.executable, "-c", "from demo.cli import main; main()", "worker",
-             "-c", str(concurrency), "-Q", queues, "-n", f"w{index}-{uuid.uuid4().hex[:6]}@%h"],
-            env=self.env, cwd=REPO, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-c",
+                "from genlens.demo.cli import main; main()",
+                "worker",
+                "-c",
+                str(concurrency),
+                "-Q",
+                queues,
+                "-n",
+                f"w{index}-{uuid.uuid4().hex[:6]}@%h",
+            ],
+            env=self.env,
+            cwd=REPO,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         process.log = log  # type: ignore[attr-defined]
@@ -236,15 +292,15 @@ class Deployment:
 
     def log(self) -> str:
         """All worker logs (for failure messages)."""
-        return "\n".join(path.read_text(errors="replace")
-                         for path in sorted(self.folder.glob("worker*.log")))
+        return "\n".join(
+            path.read_text(errors="replace") for path in sorted(self.folder.glob("worker*.log"))
+        )
 
     def close(self) -> None:
         for process in self.workers:
             if process.poll() is None:
                 self.kill_worker(process)
         self.client.close()
-
 
     def ensure_workers(self, count: int) -> None:
         """Start workers (in parallel) until ``count`` are alive."""

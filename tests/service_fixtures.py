@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from servers import Deployment, PostgresServer, RedisServer
 
-from db.engine import Database
-from db.migrate import upgrade
-from worker.client import JobClient
-from worker.context import Runtime
-from worker.settings import Settings
+from genlens.db.engine import Database
+from genlens.db.migrate import upgrade
+from genlens.worker.client import JobClient
+from genlens.worker.context import Runtime
+from genlens.worker.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -51,8 +51,9 @@ def database(database_url: str) -> Iterator[Database]:
 @pytest.fixture
 def runtime(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
     """A worker runtime on each backend (filesystem broker and artifacts under tmp_path)."""
-    settings = Settings(data_dir=tmp_path, database_url=database_url, device="cpu",
-                        progress_interval=0)
+    settings = Settings(
+        data_dir=tmp_path, database_url=database_url, device="cpu", progress_interval=0
+    )
     runtime = Runtime(settings)
     yield runtime
     runtime.db.close()
@@ -70,8 +71,9 @@ BROKERS = ["filesystem", "redis"]
 
 
 @pytest.fixture(scope="module", params=BROKERS)
-def service(request: pytest.FixtureRequest,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def service(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployment]:
     """A SQLite deployment with one worker, on the filesystem broker and on a real Redis;
     shared by the tests of a module (tests check only their own jobs)."""
     broker = None

@@ -6,8 +6,8 @@ import signal
 from collections.abc import Mapping
 from typing import Any
 
-from worker.context import JobContext, SubmitContext
-from worker.kinds import JobKind, check_keys, register_kind
+from genlens.worker.context import JobContext, SubmitContext
+from genlens.worker.kinds import JobKind, check_keys, register_kind
 
 
 def validate_crash(spec: Mapping[str, Any], context: SubmitContext) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from core.data import blockfashion as bf
-from core.errors import DatasetError
+from genlens.core.data import blockfashion as bf
+from genlens.core.errors import DatasetError
 
 
 @pytest.fixture(scope="module")

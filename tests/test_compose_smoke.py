@@ -11,7 +11,7 @@ the GPU worker runs on the CPU (``GENLENS_DEVICE=cpu``, one torch thread), as th
 The ``migrate`` service runs to completion first (``service_completed_successfully``); then
 both workers and both front ends start; the workers' compose healthchecks (``celery inspect
 ping``) and the front ends' (``/healthz``, ``/_stcore/health``) run as written; a batch goes
-through :class:`worker.client.JobClient`; the rows are read back from PostgreSQL directly.
+through :class:`genlens.worker.client.JobClient`; the rows are read back from PostgreSQL directly.
 """
 
 import json
@@ -33,11 +33,11 @@ from compose_env import load_compose, service_environment
 from servers import REPO, PostgresServer, free_port, wait_for
 from sqlalchemy import make_url
 
-from worker.client import JobClient
-from worker.health import health_report
-from worker.settings import Settings
+from genlens.worker.client import JobClient
+from genlens.worker.health import health_report
+from genlens.worker.settings import Settings
 
-GENLENS = [sys.executable, "-c", "from demo.cli import main; main()"]
+GENLENS = [sys.executable, "-c", "from genlens.demo.cli import main; main()"]
 STARTED = ("worker-gpu", "worker-cpu", "gradio", "streamlit")
 
 pytest_plugins = ["service_fixtures"]
@@ -63,14 +63,17 @@ class LocalCompose:
         if value.startswith("postgresql+psycopg://"):
             url = make_url(value)
             assert (url.host, url.port) == ("postgres", 5432)
-            value = url.set(host="127.0.0.1", port=self.postgres_port,
-                            database=self.database.database).render_as_string(False)
+            value = url.set(
+                host="127.0.0.1", port=self.postgres_port, database=self.database.database
+            ).render_as_string(False)
         return re.sub(r"^/data(?=/|$)", str(self.folder / "data"), value)
 
     def environment(self, service: str) -> dict[str, str]:
         """The service's compose environment, mapped, on top of this process's."""
-        mapped = {key: self._map(value)
-                  for key, value in service_environment(self.compose, service).items()}
+        mapped = {
+            key: self._map(value)
+            for key, value in service_environment(self.compose, service).items()
+        }
         if mapped.get("GENLENS_DEVICE") == "cuda":
             mapped.update(GENLENS_DEVICE="cpu", GENLENS_TORCH_THREADS="1")
         return {
@@ -105,9 +108,18 @@ class LocalCompose:
         folder = self.folder / "redis"
         folder.mkdir()
         self.processes["redis"] = subprocess.Popen(
-            [shutil.which("redis-server") or "redis-server", *command[1:],
-             "--port", str(self.redis_port), "--bind", "127.0.0.1", "--dir", str(folder)],
-            stdout=(folder / "redis.log").open("wb"), stderr=subprocess.STDOUT,
+            [
+                shutil.which("redis-server") or "redis-server",
+                *command[1:],
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(folder),
+            ],
+            stdout=(folder / "redis.log").open("wb"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         url = self.environment("worker-cpu")["GENLENS_BROKER_URL"]
@@ -124,14 +136,24 @@ class LocalCompose:
 
     def run(self, service: str) -> subprocess.CompletedProcess:
         """Run a one-shot service to completion."""
-        return subprocess.run(self.command(service), env=self.environment(service), cwd=REPO,
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            self.command(service),
+            env=self.environment(service),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     def start(self, service: str) -> None:
         log = self.folder / f"{service}.log"
         self.processes[service] = subprocess.Popen(
-            self.command(service), env=self.environment(service), cwd=REPO,
-            stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+            self.command(service),
+            env=self.environment(service),
+            cwd=REPO,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def healthcheck(self, service: str) -> subprocess.CompletedProcess:
@@ -143,8 +165,9 @@ class LocalCompose:
         command = ["bash", "-c", test[1]] if test[0] == "CMD-SHELL" else test[1:]
         if command[0] == "python":
             command[0] = sys.executable
-        return subprocess.run(command, env=self.environment(service), capture_output=True,
-                              text=True, timeout=120)
+        return subprocess.run(
+            command, env=self.environment(service), capture_output=True, text=True, timeout=120
+        )
 
     def alive(self, service: str) -> None:
         process = self.processes[service]
@@ -154,10 +177,12 @@ class LocalCompose:
 
     def settings(self, service: str) -> Settings:
         env = self.environment(service)
-        return Settings(data_dir=env["GENLENS_DATA_DIR"],
-                        database_url=env["GENLENS_DATABASE_URL"],
-                        broker_url=env["GENLENS_BROKER_URL"],
-                        artifact_dir=env["GENLENS_ARTIFACT_DIR"])
+        return Settings(
+            data_dir=env["GENLENS_DATA_DIR"],
+            database_url=env["GENLENS_DATABASE_URL"],
+            broker_url=env["GENLENS_BROKER_URL"],
+            artifact_dir=env["GENLENS_ARTIFACT_DIR"],
+        )
 
     def stop(self) -> None:
         for process in reversed(self.processes.values()):
@@ -193,6 +218,7 @@ def test_compose_services_as_local_processes(local_compose: LocalCompose) -> Non
         local_compose.start(service)
 
     for worker in ("worker-gpu", "worker-cpu"):
+
         def healthy(worker: str = worker) -> bool:
             local_compose.alive(worker)
             return local_compose.healthcheck(worker).returncode == 0
@@ -202,14 +228,17 @@ def test_compose_services_as_local_processes(local_compose: LocalCompose) -> Non
     settings = local_compose.settings("gradio")
     client = JobClient(settings)
     try:
-        batch = client.submit_batch([
-            {"kind": "explain", "image": "sample:chelsea", "method": "grad-cam"},
-            {"kind": "explain", "image": "sample:coffee", "method": "grad-cam"},
-            {"kind": "sleep", "steps": 2, "seconds": 0.05, "tag": "compose-smoke"},
-        ])
+        batch = client.submit_batch(
+            [
+                {"kind": "explain", "image": "sample:chelsea", "method": "grad-cam"},
+                {"kind": "explain", "image": "sample:coffee", "method": "grad-cam"},
+                {"kind": "sleep", "steps": 2, "seconds": 0.05, "tag": "compose-smoke"},
+            ]
+        )
         final = client.wait(batch, timeout=300)
-        assert final.status == "succeeded", [client.status(c).error
-                                             for c in client.result(batch).children]
+        assert final.status == "succeeded", [
+            client.status(c).error for c in client.result(batch).children
+        ]
     finally:
         client.close()
 
@@ -225,17 +254,25 @@ def test_compose_services_as_local_processes(local_compose: LocalCompose) -> Non
             (batch,),
         ).fetchall()
     assert [(kind, status) for _, kind, status, _ in rows] == [
-        ("explain", "succeeded"), ("explain", "succeeded"), ("sleep", "succeeded")]
-    groups = {kind: {os.getpgid(int(worker.rpartition(":")[2])) for _, k, _, worker in rows
-                     if k == kind} for kind in ("explain", "sleep")}
-    assert groups == {"explain": {local_compose.processes["worker-gpu"].pid},
-                      "sleep": {local_compose.processes["worker-cpu"].pid}}
+        ("explain", "succeeded"),
+        ("explain", "succeeded"),
+        ("sleep", "succeeded"),
+    ]
+    groups = {
+        kind: {os.getpgid(int(worker.rpartition(":")[2])) for _, k, _, worker in rows if k == kind}
+        for kind in ("explain", "sleep")
+    }
+    assert groups == {
+        "explain": {local_compose.processes["worker-gpu"].pid},
+        "sleep": {local_compose.processes["worker-cpu"].pid},
+    }
     assert len(files) == 2
     assert all((local_compose.folder / "data" / "artifacts" / key).is_file() for (key,) in files)
 
     report = health_report(settings, timeout=5)
     assert report["ok"], json.dumps(report, indent=2)
     for service in ("gradio", "streamlit"):
+
         def answers(service: str = service) -> bool:
             local_compose.alive(service)
             return local_compose.healthcheck(service).returncode == 0

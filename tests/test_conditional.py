@@ -7,34 +7,36 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from core.errors import ParameterError
-from core.generative.conditional.editor import (
+from genlens.core.errors import ParameterError
+from genlens.core.generative.conditional.editor import (
     component_scores,
     fit_editor,
     interpolation_path,
     quantile_score,
     traversal_targets,
 )
-from core.generative.conditional.losses import (
+from genlens.core.generative.conditional.losses import (
     ccc_loss,
     ccc_per_dim,
     gradient_penalty,
     total_variation,
 )
-from core.generative.conditional.nets import (
+from genlens.core.generative.conditional.nets import (
     ConditionalGenerator,
     ConditionalModel,
     FeatureCritic,
     flat_condition_map,
     inject,
 )
-from core.generative.worlds import WORLDS, World, get_world
-from core.training import TrainConfig, Trainer, task_factory
+from genlens.core.generative.worlds import WORLDS, World, get_world
+from genlens.core.training import TrainConfig, Trainer, task_factory
 
 
 @pytest.mark.parametrize("injection", ["tiled", "flat"])
-@pytest.mark.parametrize(("c_dim", "size", "channels"), [(2, 16, 1), (10, 32, 3), (96, 32, 1),
-                                                          (128, 64, 3), (64, 112, 3)])
+@pytest.mark.parametrize(
+    ("c_dim", "size", "channels"),
+    [(2, 16, 1), (10, 32, 3), (96, 32, 1), (128, 64, 3), (64, 112, 3)],
+)
 def test_injection_and_network_shapes(injection, c_dim, size, channels):
     images, condition = torch.rand(2, channels, size, size), torch.randn(2, c_dim)
     injected = inject(images, condition, injection)
@@ -81,8 +83,11 @@ def _numpy_ccc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     values = []
     for a, b in zip(x.T, y.T, strict=True):
         covariance = np.cov(a, b, bias=True)
-        values.append(2 * covariance[0, 1] / (covariance[0, 0] + covariance[1, 1]
-                                              + (a.mean() - b.mean()) ** 2))
+        values.append(
+            2
+            * covariance[0, 1]
+            / (covariance[0, 0] + covariance[1, 1] + (a.mean() - b.mean()) ** 2)
+        )
     return np.array(values)
 
 
@@ -142,8 +147,11 @@ def test_traversals_are_independent_one_at_a_time():
         assert torch.allclose(scores[:, others], own[:, others], atol=1e-4)
         residual = model.standardise(vector) - model.standardise(images)
         direction = model.components[edited]
-        assert torch.allclose(residual - (residual @ direction)[:, None] * direction,
-                              torch.zeros_like(residual), atol=1e-4)
+        assert torch.allclose(
+            residual - (residual @ direction)[:, None] * direction,
+            torch.zeros_like(residual),
+            atol=1e-4,
+        )
     assert torch.equal(vectors[-1], images)
     with pytest.raises(ParameterError):
         traversal_targets(model, images, [4], [50])
@@ -160,18 +168,45 @@ def test_interpolation_path_ends_at_both_vectors():
 def tiny_world(monkeypatch):
     """64 Fashion-MNIST test images (32x32) as every split of a world called ``tiny``."""
     images, labels = get_world("fmnist").split("test")
-    world = World("tiny", "tiny", 32, 1, WORLDS["fmnist"].labels, 0.286, 0.353,
-                  lambda split: (images[:64], labels[:64]))
+    world = World(
+        "tiny",
+        "tiny",
+        32,
+        1,
+        WORLDS["fmnist"].labels,
+        0.286,
+        0.353,
+        lambda split: (images[:64], labels[:64]),
+    )
     monkeypatch.setitem(WORLDS, "tiny", world)
     return world
 
 
 def _config(out, steps: int, **options) -> TrainConfig:
-    settings = {"conv_dim": 8, "repeat_num": 1, "injection": "flat", "d_conv_dim": 8,
-                "n_critic": 2, "lambda_clf": 1.0, "lambda_cls": 10.0, **options}
-    return TrainConfig("conditional", "tiny", out, steps=steps, batch_size=16, lr=3e-3,
-                       classifier="fmnist-cnn", options=settings, sample_every=0,
-                       checkpoint_every=1000, eval_size=32, threads=1)
+    settings = {
+        "conv_dim": 8,
+        "repeat_num": 1,
+        "injection": "flat",
+        "d_conv_dim": 8,
+        "n_critic": 2,
+        "lambda_clf": 1.0,
+        "lambda_cls": 10.0,
+        **options,
+    }
+    return TrainConfig(
+        "conditional",
+        "tiny",
+        out,
+        steps=steps,
+        batch_size=16,
+        lr=3e-3,
+        classifier="fmnist-cnn",
+        options=settings,
+        sample_every=0,
+        checkpoint_every=1000,
+        eval_size=32,
+        threads=1,
+    )
 
 
 def test_training_steps_decrease_the_feature_regression_loss(tiny_world, tmp_path):
@@ -206,8 +241,9 @@ def test_resume_continues_identically(tiny_world, tmp_path):
 
 def test_options_need_real_booleans(tiny_world, tmp_path):
     with pytest.raises(ParameterError, match="predict_outputs"):
-        task_factory("conditional")(_config(tmp_path, 2, predict_outputs="False"),
-                                    torch.device("cpu"))
+        task_factory("conditional")(
+            _config(tmp_path, 2, predict_outputs="False"), torch.device("cpu")
+        )
 
 
 def test_residual_output_adds_a_bounded_change_to_the_input():

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from core.errors import ImageError, ModelLoadError
-from core.generative import get_world
-from core.generative.conditional import (
+from genlens.core.errors import ImageError, ModelLoadError
+from genlens.core.generative import get_world
+from genlens.core.generative.conditional.api import (
     edit,
     grid_image,
     interpolate,
@@ -13,8 +13,8 @@ from core.generative.conditional import (
     render_with,
     resolve_reference,
 )
-from core.generative.conditional.metrics import conditional_metrics
-from core.zoo import ZOO_DIR, zoo_of_kind
+from genlens.core.generative.conditional.metrics import conditional_metrics
+from genlens.core.zoo import ZOO_DIR, zoo_of_kind
 
 MODELS = [model.name for model in zoo_of_kind("conditional")]
 SAMPLE = 200
@@ -49,8 +49,11 @@ def test_edit_by_reference_moves_the_traversed_component():
     images = model.prepare([resolve_reference("fmnist:test:12")])
     result = edit(model, images, traverse=[1], quantiles=[10, 90])
     assert result.outputs.shape == (1, 3, 1, 32, 32) and result.labels[-1] == "reconstruction"
-    low, high = (model.model.standardise(model.features(result.outputs[0, k : k + 1]))
-                 @ model.model.components[0] for k in (0, 1))
+    low, high = (
+        model.model.standardise(model.features(result.outputs[0, k : k + 1]))
+        @ model.model.components[0]
+        for k in (0, 1)
+    )
     assert float(high - low) > 0
 
 

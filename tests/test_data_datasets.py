@@ -8,8 +8,8 @@ import pytest
 import torch
 from PIL import Image
 
-from core.data import fashion_mnist, image_folder, mnist_5k, read_idx
-from core.errors import DatasetError
+from genlens.core.data import fashion_mnist, image_folder, mnist_5k, read_idx
+from genlens.core.errors import DatasetError
 
 
 def test_fashion_mnist_from_debian_package():

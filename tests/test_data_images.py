@@ -10,8 +10,15 @@ import pytest
 import torch
 from PIL import Image
 
-from core.data import ImageLimits, load_image, resolve_image, sample_image, sample_names, save_png
-from core.errors import ImageError
+from genlens.core.data import (
+    ImageLimits,
+    load_image,
+    resolve_image,
+    sample_image,
+    sample_names,
+    save_png,
+)
+from genlens.core.errors import ImageError
 
 
 def png_bytes(width: int, height: int) -> bytes:

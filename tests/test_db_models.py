@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from db.artifacts import LocalArtifactStore, object_key, record
 from db.engine import Database
-from db.migrate import drift, upgrade
-from db.models import (
+from genlens.db.artifacts import LocalArtifactStore, object_key, record
+from genlens.db.migrate import drift, upgrade
+from genlens.db.models import (
     Artifact,
     BenchmarkRun,
     Dataset,
@@ -26,8 +26,12 @@ pytest_plugins = ["service_fixtures"]
 
 
 def _job(job_id: str = "job-1", **values: object) -> Job:
-    defaults = {"kind": "sleep", "queue": "cpu", "parameters": {"steps": 1},
-                "params_hash": "h" * 64}
+    defaults = {
+        "kind": "sleep",
+        "queue": "cpu",
+        "parameters": {"steps": 1},
+        "params_hash": "h" * 64,
+    }
     return Job(id=job_id, **{**defaults, **values})
 
 
@@ -42,7 +46,11 @@ def test_job_round_trip_with_defaults(database: Database) -> None:
     with database.begin() as session:
         job = session.get(Job, "job-1")
         assert (job.status, job.progress, job.attempts, job.cancel_requested) == (
-            "queued", 0.0, 0, False)
+            "queued",
+            0.0,
+            0,
+            False,
+        )
         assert job.parameters == {"nested": {"a": [1, 2]}}
         assert job.created_at is not None and job.artifacts == []
 
@@ -62,13 +70,15 @@ def test_artifact_record_is_idempotent_and_linked(database: Database, tmp_path: 
         record(session, stored)
         record(session, stored)
         session.flush()
-        session.add(JobArtifact(job_id="job-1", role="overlay", name="o.png",
-                                sha256=stored.sha256))
+        session.add(JobArtifact(job_id="job-1", role="overlay", name="o.png", sha256=stored.sha256))
     with database.begin() as session:
         assert len(session.scalars(select(Artifact)).all()) == 1
         link = session.get(Job, "job-1").artifacts[0]
         assert (link.role, link.artifact.size, link.artifact.key) == (
-            "overlay", len(b"\x89PNG fake"), stored.key)
+            "overlay",
+            len(b"\x89PNG fake"),
+            stored.key,
+        )
 
 
 def test_benchmark_runs_and_metrics(database: Database) -> None:
@@ -77,10 +87,19 @@ def test_benchmark_runs_and_metrics(database: Database) -> None:
         dataset = Dataset(name="imagenet-val-50", location="sample:", num_items=50)
         session.add_all([model, dataset])
         session.flush()
-        run = BenchmarkRun(id="run-1", model_id=model.id, dataset_id=dataset.id, split="val",
-                           method="fido-ssr", parameters={"steps": 10}, code_version="abc")
-        run.metrics = [MetricResult(metric="deletion_auc", value=0.25, n=50),
-                       MetricResult(metric="insertion_auc", value=0.75, n=50)]
+        run = BenchmarkRun(
+            id="run-1",
+            model_id=model.id,
+            dataset_id=dataset.id,
+            split="val",
+            method="fido-ssr",
+            parameters={"steps": 10},
+            code_version="abc",
+        )
+        run.metrics = [
+            MetricResult(metric="deletion_auc", value=0.25, n=50),
+            MetricResult(metric="insertion_auc", value=0.75, n=50),
+        ]
         session.add(run)
     with database.begin() as session:
         values = {m.metric: m.value for m in session.get(BenchmarkRun, "run-1").metrics}
@@ -92,11 +111,17 @@ def test_benchmark_runs_and_metrics(database: Database) -> None:
 def test_sqlite_connection_settings(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'sub' / 'x.db'}")
     with db.engine.connect() as connection:
-        pragmas = {name: connection.execute(text(f"PRAGMA {name}")).scalar()
-                   for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")}
+        pragmas = {
+            name: connection.execute(text(f"PRAGMA {name}")).scalar()
+            for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")
+        }
     db.close()
-    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30000,
-                       "synchronous": 1}
+    assert pragmas == {
+        "journal_mode": "wal",
+        "foreign_keys": 1,
+        "busy_timeout": 30000,
+        "synchronous": 1,
+    }
 
 
 def test_store_is_content_addressed_and_atomic(tmp_path: Path) -> None:
@@ -115,8 +140,13 @@ def test_store_is_content_addressed_and_atomic(tmp_path: Path) -> None:
 def test_cli_db_upgrade_from_any_directory(tmp_path: Path) -> None:
     env = {"GENLENS_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
     done = subprocess.run(
-        [sys.executable, "-c", "from demo.cli import main; main()", "db", "upgrade"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, "-c", "from genlens.demo.cli import main; main()", "db", "upgrade"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "data" / "genlens.db").is_file()

@@ -20,7 +20,7 @@ from compose_env import (
     service_environment,
 )
 
-from worker.settings import Settings
+from genlens.worker.settings import Settings
 
 BIN = Path(sys.executable).parent
 DOCKERFILE = REPO / "docker" / "Dockerfile"
@@ -29,7 +29,9 @@ DOCKERFILE = REPO / "docker" / "Dockerfile"
 def _check_compose(path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(path)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -50,8 +52,9 @@ def test_schema_check_rejects_a_broken_gpu_reservation(tmp_path: Path) -> None:
 
 
 def _hadolint(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "hadolint"), "--no-color", str(path)],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [str(BIN / "hadolint"), "--no-color", str(path)], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_dockerfile_passes_hadolint(tmp_path: Path) -> None:
@@ -71,8 +74,10 @@ def test_dockerfile_structure() -> None:
     assert users and re.fullmatch(r"[1-9]\d*:[1-9]\d*", users[-1])
     base = re.search(r"^ARG PYTHON_IMAGE=(\S+)", text, flags=re.MULTILINE).group(1)
     assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+", base)
-    assert all(image == "${PYTHON_IMAGE}" for image in
-               re.findall(r"^FROM\s+(\S+)", text, flags=re.MULTILINE))
+    assert all(
+        image == "${PYTHON_IMAGE}"
+        for image in re.findall(r"^FROM\s+(\S+)", text, flags=re.MULTILINE)
+    )
     assert not re.search(r"\b(curl|wget)\b|^ADD\s", text, flags=re.MULTILINE)
     assert "-c constraints.txt -r /tmp/requirements.txt" in text
     assert "--no-deps -r requirements-nodeps.txt" in text
@@ -99,14 +104,23 @@ def _seconds(duration: str) -> float:
 
 def test_services_wait_for_healthy_dependencies(compose: dict) -> None:
     services = compose["services"]
-    assert set(services) == {"redis", "postgres", "migrate", "worker-gpu", "worker-cpu",
-                             "gradio", "streamlit", "flower"}
+    assert set(services) == {
+        "redis",
+        "postgres",
+        "migrate",
+        "worker-gpu",
+        "worker-cpu",
+        "gradio",
+        "streamlit",
+        "flower",
+    }
     for name, service in services.items():
         if name != "migrate":
             assert service["healthcheck"]["test"], name
         for dependency, rule in service.get("depends_on", {}).items():
-            expected = ("service_completed_successfully" if dependency == "migrate"
-                        else "service_healthy")
+            expected = (
+                "service_completed_successfully" if dependency == "migrate" else "service_healthy"
+            )
             assert rule["condition"] == expected, (name, dependency)
     for name in ("worker-gpu", "worker-cpu", "gradio", "streamlit"):
         assert set(services[name]["depends_on"]) == {"redis", "postgres", "migrate"}
@@ -130,7 +144,8 @@ def test_workers_and_stores(compose: dict) -> None:
         assert _seconds(services[worker]["stop_grace_period"]) > 30  # soft shutdown timeout
     assert services["redis"]["image"].startswith("redis:7.4")
     assert {"--appendonly", "yes", "--maxmemory-policy", "noeviction"} <= set(
-        services["redis"]["command"])
+        services["redis"]["command"]
+    )
     assert services["postgres"]["image"] == "postgres:17"
     for name in ("migrate", "worker-gpu", "worker-cpu", "gradio", "streamlit"):
         assert "artifacts:/data/artifacts" in services[name]["volumes"], name
@@ -142,8 +157,9 @@ def test_environment_names_are_settings_fields(
     fields = {f"GENLENS_{name.upper()}" for name in Settings.model_fields}
     seen = set()
     for name in compose["services"]:
-        variables = {key for key in service_environment(compose, name)
-                     if key.startswith("GENLENS_")}
+        variables = {
+            key for key in service_environment(compose, name) if key.startswith("GENLENS_")
+        }
         assert variables <= fields, (name, variables - fields)
         seen |= variables
     assert {"GENLENS_DATABASE_URL", "GENLENS_BROKER_URL", "GENLENS_ARTIFACT_DIR"} <= seen

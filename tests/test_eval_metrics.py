@@ -14,9 +14,9 @@ import quantus
 import torch
 from torch import nn
 
-from core.errors import ParameterError
-from core.models import Classifier, Preprocessing
-from evaluation.metrics import (
+from genlens.core.errors import ParameterError
+from genlens.core.models import Classifier, Preprocessing
+from genlens.evaluation.metrics import (
     MetricInput,
     box_iou,
     cascading_randomization,
@@ -31,7 +31,7 @@ from evaluation.metrics import (
     spearman_abs,
     trapezoid_auc,
 )
-from evaluation.metrics.curves import rise_blur, step_masks
+from genlens.evaluation.metrics.curves import rise_blur, step_masks
 
 
 class LinearTwoClass(nn.Module):

@@ -6,11 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from core.models import Classifier, Preprocessing, register_classifier
-from core.saliency import explain
-from evaluation.leaderboard import leaderboard_table, write_outputs
-from evaluation.runner import bootstrap, load_rows, run_benchmark
-from evaluation.suites import Suite, SuiteData, register_suite
+from genlens.core.models import Classifier, Preprocessing, register_classifier
+from genlens.core.saliency import explain
+from genlens.evaluation.leaderboard import leaderboard_table, write_outputs
+from genlens.evaluation.runner import bootstrap, load_rows, run_benchmark
+from genlens.evaluation.suites import Suite, SuiteData, register_suite
 
 SIZE = 16
 
@@ -157,7 +157,7 @@ def test_baseline_maps():
 def test_bench_cli_prints_the_leaderboard_and_writes_plots(tmp_path):
     from typer.testing import CliRunner
 
-    from demo.cli import app
+    from genlens.demo.cli import app
 
     args = [
         "bench",

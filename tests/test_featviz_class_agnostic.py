@@ -7,10 +7,10 @@ import pytest
 import torch
 from featviz_helpers import tiny_classifier
 
-from core.errors import ParameterError
-from core.featviz import Octave, class_agnostic, find_facets
-from core.featviz.class_agnostic import gaussian_blur, inverse_distance_weights, radial_mask
-from core.models import hook_count
+from genlens.core.errors import ParameterError
+from genlens.core.featviz import Octave, class_agnostic, find_facets
+from genlens.core.featviz.class_agnostic import gaussian_blur, inverse_distance_weights, radial_mask
+from genlens.core.models import hook_count
 
 
 def _image_set(count: int = 12, size: int = 32) -> torch.Tensor:

@@ -4,8 +4,8 @@ import pytest
 import torch
 from featviz_helpers import tiny_classifier
 
-from core.errors import ParameterError
-from core.featviz import (
+from genlens.core.errors import ParameterError
+from genlens.core.featviz import (
     CodeBounds,
     dgn_am,
     estimate_bounds,
@@ -14,8 +14,8 @@ from core.featviz import (
     registered_priors,
     sampled_bounds,
 )
-from core.featviz import objectives as obj
-from core.models import hook_count
+from genlens.core.featviz import objectives as obj
+from genlens.core.models import hook_count
 
 
 @pytest.fixture(scope="module")

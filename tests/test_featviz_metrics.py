@@ -7,15 +7,15 @@ import torch
 from featviz_helpers import tiny_classifier
 from typer.testing import CliRunner
 
-from core.errors import ParameterError
-from core.featviz import (
+from genlens.core.errors import ParameterError
+from genlens.core.featviz import (
     activation_ratio,
     contact_sheet,
     transferability,
     unit_activation_ratio,
     unit_responses,
 )
-from demo.cli import app
+from genlens.demo.cli import app
 
 
 def test_activation_ratio_and_percentile_numbers():

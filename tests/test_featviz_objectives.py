@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from core.errors import ParameterError
-from core.featviz import ObjectiveContext
-from core.featviz import objectives as obj
+from genlens.core.errors import ParameterError
+from genlens.core.featviz import ObjectiveContext
+from genlens.core.featviz import objectives as obj
 
 
 def _context(batch: int = 3) -> ObjectiveContext:

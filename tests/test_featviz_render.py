@@ -6,10 +6,10 @@ import pytest
 import torch
 from featviz_helpers import tiny_classifier
 
-from core.errors import ParameterError
-from core.featviz import RobustTransforms, make_image, visualize
-from core.featviz import objectives as obj
-from core.models import Classifier, hook_count
+from genlens.core.errors import ParameterError
+from genlens.core.featviz import RobustTransforms, make_image, visualize
+from genlens.core.featviz import objectives as obj
+from genlens.core.models import Classifier, hook_count
 
 CLASSES = [1, 954]  # goldfish, banana
 

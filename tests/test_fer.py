@@ -4,9 +4,9 @@ import pytest
 import torch
 from PIL import Image
 
-from core.generative.conditional.features import default_layer, features_and_logits
-from core.models import load_classifier
-from core.models.fer import FER_LABELS, _tf_same_padding
+from genlens.core.generative.conditional.features import default_layer, features_and_logits
+from genlens.core.models import load_classifier
+from genlens.core.models.fer import FER_LABELS, _tf_same_padding
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_gray_and_rgb_inputs_agree_and_features_are_pooled(fer):
 
 
 def test_faces_world_samples_are_seeded_dcgan_faces():
-    from core.generative.faces import generate_faces
+    from genlens.core.generative.faces import generate_faces
 
     first, again, other = generate_faces(4, 7), generate_faces(4, 7), generate_faces(4, 8)
     assert first.shape == (4, 3, 64, 64) and first.dtype.name == "uint8"

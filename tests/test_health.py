@@ -1,4 +1,4 @@
-"""``worker.health`` and ``genlens status`` against real servers and worker subprocesses:
+"""``genlens.worker.health`` and ``genlens status`` against real servers and worker subprocesses:
 the embedded deployment (filesystem broker + SQLite) and the full one (Redis + PostgreSQL)."""
 
 import json
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from servers import REPO, Deployment, RedisServer, free_port
 
-from db.migrate import upgrade
-from worker.health import check_broker, check_database, health_report
-from worker.settings import Settings
+from genlens.db.migrate import upgrade
+from genlens.worker.health import check_broker, check_database, health_report
+from genlens.worker.settings import Settings
 
 pytest_plugins = ["service_fixtures"]
 
@@ -84,11 +84,23 @@ def cpu_only(
 def test_status_command_exit_codes(cpu_only: Deployment) -> None:
     """``genlens status`` exits 1 while a check fails (no gpu worker) and 0 when all pass
     (once: each run imports the whole CLI, and the smoke test runs it on Redis+PostgreSQL)."""
-    command = [sys.executable, "-c", "from demo.cli import main; main()", "status",
-               "--timeout", "5"]
+    command = [
+        sys.executable,
+        "-c",
+        "from genlens.demo.cli import main; main()",
+        "status",
+        "--timeout",
+        "5",
+    ]
     runs = [
-        subprocess.Popen([*command, *args], env=cpu_only.env, cwd=REPO, text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [*command, *args],
+            env=cpu_only.env,
+            cwd=REPO,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for args in (["--json"], ["--queues", "cpu"])
     ]
     (unhealthy, _), (healthy, errors) = [run.communicate(timeout=180) for run in runs]

@@ -6,11 +6,11 @@ import timm
 import torch
 from efficientnet_lite_pytorch import EfficientNet
 
-from core.data import sample_image
-from core.errors import ModelLoadError
-from core.models import load_classifier
-from core.models.efficientnet_lite import convert_keys, weights_path
-from core.models.labels import imagenet_labels
+from genlens.core.data import sample_image
+from genlens.core.errors import ModelLoadError
+from genlens.core.models import load_classifier
+from genlens.core.models.efficientnet_lite import convert_keys, weights_path
+from genlens.core.models.labels import imagenet_labels
 
 CAT_CLASSES = range(281, 286)  # tabby, tiger cat, Persian, Siamese, Egyptian cat
 ESPRESSO = 967

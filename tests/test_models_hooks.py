@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from core.errors import ParameterError
-from core.models import Classifier, Preprocessing, capture, hook_count
+from genlens.core.errors import ParameterError
+from genlens.core.models import Classifier, Preprocessing, capture, hook_count
 
 
 def tiny_classifier() -> Classifier:

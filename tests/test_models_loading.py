@@ -7,8 +7,8 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from core.errors import ModelLoadError
-from core.models import build_architecture, load_classifier
+from genlens.core.errors import ModelLoadError
+from genlens.core.models import build_architecture, load_classifier
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def test_torchscript_needs_trust(tmp_path: Path):
     scripted = torch.jit.script(net)
     path = tmp_path / "scripted.pt"
     scripted.save(str(path))
-    from core.models import Preprocessing
+    from genlens.core.models import Preprocessing
 
     preprocessing = Preprocessing((4, 4), (0.0,) * 3, (1.0,) * 3, 1.0)
     with pytest.raises(ModelLoadError, match="trust_code"):

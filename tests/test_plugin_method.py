@@ -18,19 +18,23 @@ import numpy as np
 import pytest
 from servers import REPO, Deployment
 
-from core.data import resolve_image
-from core.data.blockfashion import BlockFashion
-from core.errors import ParameterError
-from core.models import Classifier
-from core.plugins import import_plugins
+from genlens.core.data import resolve_image
+from genlens.core.data.blockfashion import BlockFashion
+from genlens.core.errors import ParameterError
+from genlens.core.models import Classifier
+from genlens.core.plugins import import_plugins
 
 PLUGINS = '["plugins.toy_method", "plugins.tiny_suite"]'
 
 
 def _genlens(env: dict[str, str], *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", "from demo.cli import main; main()", *args],
-        env=env, cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "-c", "from genlens.demo.cli import main; main()", *args],
+        env=env,
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -50,20 +54,39 @@ def test_toy_method_in_cli_worker_and_leaderboard(tmp_path: Path, lite0: Classif
         }
         deployment.env = env
         worker = deployment.start_worker(wait=False)
-        cli = _genlens(env, "explain", "sample:chelsea", "--method", "toy",
-                       "--out", str(tmp_path / "cli"), "--device", "cpu")
-        bench = _genlens(env, "bench", "saliency", "--suite", "tiny-blockfashion",
-                         "--methods", "toy,centre", "--out", str(tmp_path / "lb"),
-                         "--device", "cpu")
+        cli = _genlens(
+            env,
+            "explain",
+            "sample:chelsea",
+            "--method",
+            "toy",
+            "--out",
+            str(tmp_path / "cli"),
+            "--device",
+            "cpu",
+        )
+        bench = _genlens(
+            env,
+            "bench",
+            "saliency",
+            "--suite",
+            "tiny-blockfashion",
+            "--methods",
+            "toy,centre",
+            "--out",
+            str(tmp_path / "lb"),
+            "--device",
+            "cpu",
+        )
         deployment.wait_ready(worker)
-        queued = _genlens(env, "submit", "explain", "sample:chelsea", "--method", "toy",
-                          "--wait")
+        queued = _genlens(env, "submit", "explain", "sample:chelsea", "--method", "toy", "--wait")
         cli_out, bench_out, queued_out = (_finish(p) for p in (cli, bench, queued))
 
         expected = lite0.prepare([resolve_image("sample:chelsea")])[0].mean(dim=0).numpy()
         assert "toy" in cli_out
-        np.testing.assert_allclose(np.load(tmp_path / "cli" / "chelsea_toy_map.npy"), expected,
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            np.load(tmp_path / "cli" / "chelsea_toy_map.npy"), expected, atol=1e-6
+        )
 
         job_id = queued_out.splitlines()[0].strip()
         outcome = deployment.client.result(job_id)
@@ -73,8 +96,10 @@ def test_toy_method_in_cli_worker_and_leaderboard(tmp_path: Path, lite0: Classif
         (saved,) = [a.path for a in outcome.artifacts if a.role == "map"]
         np.testing.assert_allclose(np.load(saved), expected, atol=1e-6)
 
-        rows = {row["method"]: row for row in
-                json.loads((tmp_path / "lb" / "leaderboard.json").read_text())}
+        rows = {
+            row["method"]: row
+            for row in json.loads((tmp_path / "lb" / "leaderboard.json").read_text())
+        }
         assert set(rows) == {"toy", "centre"} and "toy" in bench_out
         dataset = BlockFashion("test")
         inside = []
@@ -83,7 +108,8 @@ def test_toy_method_in_cli_worker_and_leaderboard(tmp_path: Path, lite0: Classif
             mask = dataset.mask(index).bool().reshape(image.shape[-2:])
             inside.append(float(image.mean(dim=0)[mask].mean()))
         assert rows["toy"]["metrics"]["inside-mean"]["value"] == pytest.approx(
-            float(np.mean(inside)), abs=1e-6)
+            float(np.mean(inside)), abs=1e-6
+        )
     finally:
         deployment.close()
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from db.models import Artifact, Job, JobArtifact
+from genlens.db.models import Artifact, Job, JobArtifact
 
 if TYPE_CHECKING:
     from servers import Deployment as Service
@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 pytest_plugins = ["service_fixtures"]
 
 
-def _wait_running(service: "Service", job_id: str, min_progress: float = 0.0,
-                  timeout: float = 180) -> None:
+def _wait_running(
+    service: "Service", job_id: str, min_progress: float = 0.0, timeout: float = 180
+) -> None:
     deadline = time.monotonic() + timeout
     while True:
         current = service.client.status(job_id)
@@ -78,7 +79,12 @@ def test_explain_then_cancel_a_running_fido_job(service: "Service") -> None:
     assert service.client.wait(short, timeout=300).status == "succeeded", service.log()
     outcome = service.client.result(short)
     assert sorted(a.role for a in outcome.artifacts) == [
-        "counterfactual", "figure", "map", "overlay", "prepared"]
+        "counterfactual",
+        "figure",
+        "map",
+        "overlay",
+        "prepared",
+    ]
     assert all(os.path.isfile(a.path) for a in outcome.artifacts)
     assert outcome.result["label"] and 0 <= outcome.result["prob_original"] <= 1
 
@@ -94,21 +100,27 @@ def test_explain_then_cancel_a_running_fido_job(service: "Service") -> None:
 def test_visualize_job_writes_images_sheet_and_trace(service: "Service") -> None:
     """Feature visualization as a job (the worker process already holds the model)."""
     service.ensure_workers(1)
-    job_id = service.client.submit({"kind": "visualize", "units": [1, 207], "steps": 2,
-                                    "method": "pixel"})
+    job_id = service.client.submit(
+        {"kind": "visualize", "units": [1, 207], "steps": 2, "method": "pixel"}
+    )
     assert service.client.wait(job_id, timeout=300).status == "succeeded", service.log()
     outcome = service.client.result(job_id)
     assert sorted((a.role, a.name) for a in outcome.artifacts) == [
-        ("grid", "sheet.png"), ("trace", "result.json"),
-        ("visualization", "unit-1.png"), ("visualization", "unit-207.png")]
+        ("grid", "sheet.png"),
+        ("trace", "result.json"),
+        ("visualization", "unit-1.png"),
+        ("visualization", "unit-207.png"),
+    ]
     assert outcome.result["units"][1].startswith("207 ")
 
 
 def test_200_jobs_on_two_worker_processes(service: "Service") -> None:
     """200 small jobs, two competing workers: all complete, none twice."""
     service.ensure_workers(2)
-    ids = [service.client.submit({"kind": "sleep", "steps": 1, "seconds": 0.0,
-                                  "tag": f"many-{i}"}) for i in range(200)]
+    ids = [
+        service.client.submit({"kind": "sleep", "steps": 1, "seconds": 0.0, "tag": f"many-{i}"})
+        for i in range(200)
+    ]
     deadline = time.monotonic() + 240
     while (done := sum(service.client.status(i).status == "succeeded" for i in ids)) < 200:
         assert time.monotonic() < deadline, f"{done}/200 done\n{service.log()[-3000:]}"
@@ -127,8 +139,10 @@ def test_killed_worker_job_completes_after_restart(service: "Service") -> None:
     worker to start re-queues the orphaned job, which completes exactly once."""
     service.ensure_workers(1)
     job = service.client.submit({"kind": "sleep", "steps": 30, "seconds": 0.1, "tag": "w"})
-    queued = [service.client.submit({"kind": "sleep", "steps": 1, "seconds": 0.0,
-                                     "tag": f"q{i}"}) for i in range(3)]
+    queued = [
+        service.client.submit({"kind": "sleep", "steps": 1, "seconds": 0.0, "tag": f"q{i}"})
+        for i in range(3)
+    ]
     _wait_running(service, job, 0.1)
     group = os.getpgid(int(service.client.status(job).worker.rpartition(":")[2]))
     service.kill_worker(next(p for p in service.workers if p.pid == group))

@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from core.errors import GenlensError
-from db.models import Job, JobArtifact
-from worker.client import JobClient, aggregate
-from worker.settings import Settings
+from genlens.core.errors import GenlensError
+from genlens.db.models import Job, JobArtifact
+from genlens.worker.client import JobClient, aggregate
+from genlens.worker.settings import Settings
 
 pytest_plugins = ["service_fixtures"]
 
@@ -28,8 +28,11 @@ def client(database_url: str, tmp_path: Path) -> JobClient:
 
 def _png(size: int, noise: bool = False) -> bytes:
     rng = np.random.default_rng(0)
-    pixels = rng.integers(0, 255, (size, size, 3), dtype=np.uint8) if noise else np.full(
-        (size, size, 3), 128, np.uint8)
+    pixels = (
+        rng.integers(0, 255, (size, size, 3), dtype=np.uint8)
+        if noise
+        else np.full((size, size, 3), 128, np.uint8)
+    )
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="PNG")
     return buffer.getvalue()
@@ -64,12 +67,18 @@ BAD_SPECS = {
     "oversized upload": ({**EXPLAIN, "image": _png(256, noise=True)}, "exceeds"),
     "bad sleep": ({"kind": "sleep", "seconds": "long"}, "must be a number"),
     "visualize without units": ({"kind": "visualize"}, "units must be a list"),
-    "visualize bad method": ({"kind": "visualize", "units": [1], "method": "magic"},
-                             "visualize method must be one of"),
-    "visualize bad prior": ({"kind": "visualize", "units": [1], "method": "dgn",
-                             "prior": "nope"}, "unknown prior"),
-    "class-agnostic on logits": ({"kind": "visualize", "method": "class-agnostic"},
-                                 "spatial layer"),
+    "visualize bad method": (
+        {"kind": "visualize", "units": [1], "method": "magic"},
+        "visualize method must be one of",
+    ),
+    "visualize bad prior": (
+        {"kind": "visualize", "units": [1], "method": "dgn", "prior": "nope"},
+        "unknown prior",
+    ),
+    "class-agnostic on logits": (
+        {"kind": "visualize", "method": "class-agnostic"},
+        "spatial layer",
+    ),
 }
 
 
@@ -82,8 +91,9 @@ def test_bad_specs_are_rejected_at_submit(client: JobClient, name: str) -> None:
     assert _rows(client) == 0 and _messages(client) == []
 
 
-def test_oversized_upload_file_is_rejected_before_reading(client: JobClient,
-                                                          tmp_path: Path) -> None:
+def test_oversized_upload_file_is_rejected_before_reading(
+    client: JobClient, tmp_path: Path
+) -> None:
     path = tmp_path / "big.png"
     path.write_bytes(_png(256, noise=True))
     with pytest.raises(GenlensError, match="upload limit"):
@@ -111,9 +121,11 @@ def test_failed_or_cancelled_jobs_are_not_reused(client: JobClient) -> None:
 
 
 def test_batch_is_a_parent_with_children(client: JobClient) -> None:
-    specs = [{**EXPLAIN, "image": image, **method}
-             for image in ("sample:chelsea", "sample:coffee")
-             for method in ({"method": "fido-ssr", "steps": 3}, {"method": "gradient"})]
+    specs = [
+        {**EXPLAIN, "image": image, **method}
+        for image in ("sample:chelsea", "sample:coffee")
+        for method in ({"method": "fido-ssr", "steps": 3}, {"method": "gradient"})
+    ]
     parent = client.submit_batch(specs)
     outcome = client.result(parent)
     assert len(outcome.children) == 4 and outcome.status.kind == "batch"

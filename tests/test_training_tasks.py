@@ -7,8 +7,14 @@ import torch
 import torch.nn.functional as F
 from typer.testing import CliRunner
 
-from core.generative import MASK_KINDS, SmallCNN, fido_masks, load_trained, trained_classifier
-from demo.cli import app
+from genlens.core.generative import (
+    MASK_KINDS,
+    SmallCNN,
+    fido_masks,
+    load_trained,
+    trained_classifier,
+)
+from genlens.demo.cli import app
 
 runner = CliRunner()
 TINY = {

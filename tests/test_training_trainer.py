@@ -8,8 +8,8 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
-from core.errors import ModelLoadError
-from core.training import TrainConfig, Trainer, TrainTask, lr_scale
+from genlens.core.errors import ModelLoadError
+from genlens.core.training import TrainConfig, Trainer, TrainTask, lr_scale
 
 
 class TinyTask(TrainTask):

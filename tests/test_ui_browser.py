@@ -16,8 +16,16 @@ from ui_helpers import sample_png
 pytest_plugins = ["ui_fixtures"]
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 JOB_TIMEOUT_MS = 180_000
 
 
@@ -27,9 +35,21 @@ def streamlit_url(deployment: Deployment) -> Iterator[str]:
     port = free_port()
     log = deployment.folder / "streamlit.log"
     process = subprocess.Popen(
-        [sys.executable, "-c", "from demo.cli import main; main()", "ui", "streamlit",
-         "--host", "127.0.0.1", "--port", str(port)],
-        env=deployment.env, cwd=REPO, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-c",
+            "from genlens.demo.cli import main; main()",
+            "ui",
+            "streamlit",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=deployment.env,
+        cwd=REPO,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -85,8 +105,7 @@ def test_streamlit_batch_in_browser(browser, streamlit_url: str, tmp_path: Path)
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     page.goto(streamlit_url)
     expect(page.get_by_role("heading", name="Submit a batch")).to_be_visible(timeout=60_000)
-    page.locator("input[type=file]").nth(1).set_input_files(
-        str(sample_png(tmp_path, "rocket", 96)))
+    page.locator("input[type=file]").nth(1).set_input_files(str(sample_png(tmp_path, "rocket", 96)))
     page.get_by_role("button", name="Submit batch").click()
     expect(page.get_by_text("1 images x 1 methods")).to_be_visible(timeout=60_000)
     page.screenshot(path=str(tmp_path / "streamlit-submitted.png"), full_page=True)

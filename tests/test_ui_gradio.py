@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from servers import Deployment, wait_for
 from ui_helpers import UPLOAD_LIMIT, ThreadServer, sample_png
 
-from worker.client import JobClient
+from genlens.worker.client import JobClient
 
 pytest_plugins = ["ui_fixtures"]
 
@@ -35,7 +35,12 @@ def test_healthz(gradio_url: str) -> None:
 def test_explain_upload_returns_overlay(client: Client, tmp_path: Path) -> None:
     photo = sample_png(tmp_path)
     overlay, raw, counterfactuals, probabilities, summary, raw_file = client.predict(
-        handle_file(str(photo)), None, "efficientnet_lite0", "grad-cam", "local-mean", 10,
+        handle_file(str(photo)),
+        None,
+        "efficientnet_lite0",
+        "grad-cam",
+        "local-mean",
+        10,
         api_name="/explain",
     )
     base = np.asarray(Image.open(overlay["image"]))
@@ -53,15 +58,25 @@ def test_explain_upload_returns_overlay(client: Client, tmp_path: Path) -> None:
     span = saliency.max() - saliency.min()
     assert np.abs(grey - (saliency - saliency.min()) / span).max() <= 1 / 255 + 1e-6
     assert [item["caption"] for item in counterfactuals] == [
-        "counterfactual (evidence removed)", "image | map | counterfactual"]
+        "counterfactual (evidence removed)",
+        "image | map | counterfactual",
+    ]
     assert {c["label"] for c in probabilities["confidences"]} == {
-        "original image", "evidence kept", "evidence removed"}
+        "original image",
+        "evidence kept",
+        "evidence removed",
+    }
     assert "espresso" in summary or "coffee" in summary.lower()
 
 
 def test_explain_sample(client: Client) -> None:
     *_, summary, raw_file = client.predict(
-        None, "chelsea", "efficientnet_lite0", "grad-cam", "local-mean", 10,
+        None,
+        "chelsea",
+        "efficientnet_lite0",
+        "grad-cam",
+        "local-mean",
+        10,
         api_name="/explain",
     )
     assert "cat" in summary
@@ -72,8 +87,15 @@ def test_corrupt_upload_is_a_clear_error(client: Client, tmp_path: Path) -> None
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a png" * 20)
     with pytest.raises(Exception, match="corrupt or truncated image") as caught:
-        client.predict(handle_file(str(broken)), None, "efficientnet_lite0", "grad-cam",
-                       "local-mean", 10, api_name="/explain")
+        client.predict(
+            handle_file(str(broken)),
+            None,
+            "efficientnet_lite0",
+            "grad-cam",
+            "local-mean",
+            10,
+            api_name="/explain",
+        )
     assert "Traceback" not in str(caught.value)
 
 
@@ -83,51 +105,65 @@ def test_oversized_upload_is_refused(client: Client, tmp_path: Path) -> None:
     Image.fromarray(noise).save(large)
     assert large.stat().st_size > UPLOAD_LIMIT
     with pytest.raises(Exception, match="maximum file size"):
-        client.predict(handle_file(str(large)), None, "efficientnet_lite0", "grad-cam",
-                       "local-mean", 10, api_name="/explain")
+        client.predict(
+            handle_file(str(large)),
+            None,
+            "efficientnet_lite0",
+            "grad-cam",
+            "local-mean",
+            10,
+            api_name="/explain",
+        )
 
 
 def test_missing_image_and_bad_units_are_clear_errors(client: Client) -> None:
     with pytest.raises(Exception, match="upload an image or pick a sample"):
-        client.predict(None, None, "efficientnet_lite0", "grad-cam", "local-mean", 10,
-                       api_name="/explain")
+        client.predict(
+            None, None, "efficientnet_lite0", "grad-cam", "local-mean", 10, api_name="/explain"
+        )
     with pytest.raises(Exception, match="units: give integers"):
-        client.predict("efficientnet_lite0", "fourier", "logits", "cat", 8, None, [], 3,
-                       api_name="/visualize")
+        client.predict(
+            "efficientnet_lite0", "fourier", "logits", "cat", 8, None, [], 3, api_name="/visualize"
+        )
 
 
 def test_visualize_gallery_and_trace(client: Client) -> None:
     gallery, trace, scores, _ = client.predict(
-        "fmnist-cnn", "pixel", "logits", "1, 7", 8, None, [], 3, api_name="/visualize")
+        "fmnist-cnn", "pixel", "logits", "1, 7", 8, None, [], 3, api_name="/visualize"
+    )
     assert [item["caption"] for item in gallery] == ["1 Trouser", "7 Sneaker"]
     assert sorted((row[0], row[2]) for row in trace["data"]) == sorted(
-        (step, unit) for step in range(8) for unit in ("1 Trouser", "7 Sneaker"))
+        (step, unit) for step in range(8) for unit in ("1 Trouser", "7 Sneaker")
+    )
     assert [row[0] for row in scores["data"]] == ["1 Trouser", "7 Sneaker"]
 
 
 def test_visualize_with_a_generator_prior(client: Client) -> None:
     gallery, _, scores, _ = client.predict(
-        "fmnist-cnn", "dgn", "logits", "9", 2, "fmnist-deepsim", [], 3, api_name="/visualize")
+        "fmnist-cnn", "dgn", "logits", "9", 2, "fmnist-deepsim", [], 3, api_name="/visualize"
+    )
     assert [item["caption"] for item in gallery] == ["9 Ankle boot"]
     assert [row[0] for row in scores["data"]] == ["9 Ankle boot"]
 
 
 def test_generate_traversal_grid(client: Client) -> None:
     grid, outputs, columns, summary = client.predict(
-        "fmnist-conditional", None, "fmnist:test:0", [1], [10, 90], None,
-        api_name="/generate")
+        "fmnist-conditional", None, "fmnist:test:0", [1], [10, 90], None, api_name="/generate"
+    )
     assert "input classified as" in summary
     labels = [row[0] for row in columns["data"]]
     assert len(labels) == 3 and labels[-1] == "reconstruction"  # PC1 at 10%, 90%; reconstruction
     assert [item["caption"] for item in outputs] == [
-        f"{index:02d}-{label}.png" for index, label in enumerate(labels)]
+        f"{index:02d}-{label}.png" for index, label in enumerate(labels)
+    ]
     width, height = Image.open(grid).size
     assert width >= 4 * 32 and height >= 32
 
 
 def test_jobs_details_and_cancel(client: Client, deployment: Deployment) -> None:
-    job_id = deployment.client.submit({"kind": "sleep", "steps": 400, "seconds": 0.05,
-                                       "tag": "ui-cancel"})
+    job_id = deployment.client.submit(
+        {"kind": "sleep", "steps": 400, "seconds": 0.05, "tag": "ui-cancel"}
+    )
     wait_for(lambda: deployment.client.status(job_id).status == "running", 60, "sleep job")
     note, table = client.predict(job_id, False, api_name="/cancel")
     assert job_id in note
@@ -140,7 +176,7 @@ def test_jobs_details_and_cancel(client: Client, deployment: Deployment) -> None
 
 
 def test_password_login(deployment: Deployment) -> None:
-    from demo.gradio_app import create_app
+    from genlens.demo.gradio_app import create_app
 
     settings = deployment.settings.model_copy(update={"ui_password": SecretStr("s3cret")})
     jobs = JobClient(settings)
@@ -151,8 +187,10 @@ def test_password_login(deployment: Deployment) -> None:
         with pytest.raises(ValueError, match="Could not login"):
             Client(server.url, auth=("genlens", "wrong"), verbose=False)
         logged_in = Client(server.url, auth=("genlens", "s3cret"), verbose=False)
-        assert "/explain" in logged_in.view_api(print_info=False, return_format="dict")[
-            "named_endpoints"]
+        assert (
+            "/explain"
+            in logged_in.view_api(print_info=False, return_format="dict")["named_endpoints"]
+        )
     finally:
         server.stop()
         jobs.close()

@@ -11,10 +11,10 @@ from servers import Deployment, wait_for
 from streamlit.testing.v1 import AppTest
 from ui_helpers import UPLOAD_LIMIT
 
-from core.data import sample_image
-from demo.services import BENCH_RESULTS
-from demo.streamlit_pages.common import BATCHES
-from evaluation.runner import load_rows
+from genlens.core.data import sample_image
+from genlens.demo.services import BENCH_RESULTS
+from genlens.demo.streamlit_pages.common import BATCHES
+from genlens.evaluation.runner import load_rows
 
 pytest_plugins = ["ui_fixtures"]
 
@@ -69,8 +69,7 @@ def test_leaderboard_and_cards_show_content(app: AppTest) -> None:
 
 
 def test_submit_monitor_and_browse_a_batch(app: AppTest, deployment: Deployment) -> None:
-    app.file_uploader[0].set_value(("photos.zip", _zip(["coffee", "rocket"]),
-                                    "application/zip"))
+    app.file_uploader[0].set_value(("photos.zip", _zip(["coffee", "rocket"]), "application/zip"))
     app.selectbox[0].set_value("fmnist-cnn")
     app.multiselect[1].set_value(["grad-cam", "gradient"])
     app.button[0].click().run()
@@ -93,8 +92,10 @@ def test_submit_monitor_and_browse_a_batch(app: AppTest, deployment: Deployment)
     assert not app.exception
     assert [header.value[:7] for header in app.subheader] == ["image 1", "image 2"]
     assert len(app.image) == 4
-    labels = set(deployment.client.result(child).result["label"]
-                 for child in deployment.client.result(batch_id).children)
+    labels = set(
+        deployment.client.result(child).result["label"]
+        for child in deployment.client.result(batch_id).children
+    )
     assert {caption for image in app.image for caption in image.captions} == labels
 
 

@@ -11,10 +11,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from db.models import Artifact, Job, JobArtifact, utcnow
-from worker.client import JobClient
-from worker.context import JobCancelled, JobContext, Runtime
-from worker.execute import execute, recover_orphans
+from genlens.db.models import Artifact, Job, JobArtifact, utcnow
+from genlens.worker.client import JobClient
+from genlens.worker.context import JobCancelled, JobContext, Runtime
+from genlens.worker.execute import execute, recover_orphans
 
 pytest_plugins = ["service_fixtures"]
 
@@ -42,8 +42,7 @@ def test_runs_once_and_links_outputs(runtime: Runtime, client: JobClient) -> Non
     assert execute(runtime, job_id, "me:1") == "succeeded"
     assert execute(runtime, job_id, "me:2") == "skipped"
     job = _job(runtime, job_id)
-    assert (job.status, job.attempts, job.progress, job.result["steps"]) == (
-        "succeeded", 1, 1.0, 2)
+    assert (job.status, job.attempts, job.progress, job.result["steps"]) == ("succeeded", 1, 1.0, 2)
     with runtime.db.begin() as session:
         assert session.scalar(select(func.count()).select_from(JobArtifact)) == 1
         assert session.scalar(select(func.count()).select_from(Artifact)) == 1
@@ -65,7 +64,8 @@ def test_duplicate_delivery_is_ignored_while_the_owner_lives(
 def test_a_lost_owner_is_taken_over(runtime: Runtime, client: JobClient, owner: str) -> None:
     job_id = client.submit(SLEEP)
     worker, beat = (
-        (f"{socket.gethostname()}:{_dead_pid()}", utcnow()) if owner == "dead-local"
+        (f"{socket.gethostname()}:{_dead_pid()}", utcnow())
+        if owner == "dead-local"
         else ("elsewhere:1", utcnow() - timedelta(seconds=runtime.settings.lease_seconds + 1))
     )
     _set(runtime, job_id, status="running", worker=worker, attempts=1, heartbeat_at=beat)
@@ -76,8 +76,13 @@ def test_a_lost_owner_is_taken_over(runtime: Runtime, client: JobClient, owner: 
 def test_gives_up_after_the_attempts_cap(runtime: Runtime, client: JobClient) -> None:
     job_id = client.submit(SLEEP)
     cap = runtime.settings.max_attempts
-    _set(runtime, job_id, status="running", attempts=cap,
-         worker=f"{socket.gethostname()}:{_dead_pid()}")
+    _set(
+        runtime,
+        job_id,
+        status="running",
+        attempts=cap,
+        worker=f"{socket.gethostname()}:{_dead_pid()}",
+    )
     assert execute(runtime, job_id, "me:1") == "skipped"
     job = _job(runtime, job_id)
     assert job.status == "failed" and f"gave up after {cap} attempts" in job.error
@@ -118,8 +123,9 @@ def test_progress_raises_when_cancelled_or_taken_over(runtime: Runtime, client: 
 
 
 def test_errors_in_the_job_mark_it_failed(runtime: Runtime, client: JobClient) -> None:
-    job_id = client.submit({"kind": "explain", "image": "sample:chelsea", "method": "gradient",
-                            "target": 5000})
+    job_id = client.submit(
+        {"kind": "explain", "image": "sample:chelsea", "method": "gradient", "target": 5000}
+    )
     assert execute(runtime, job_id, "me:1") == "failed"
     job = _job(runtime, job_id)
     assert job.status == "failed" and "target class out of range" in job.error
@@ -135,4 +141,3 @@ def test_recover_orphans_requeues_only_lost_jobs(runtime: Runtime, client: JobCl
     assert sent == [(lost, "sleep")]
     assert (_job(runtime, lost).status, _job(runtime, alive).status) == ("queued", "running")
     assert execute(runtime, lost, "me:1") == "succeeded"
-

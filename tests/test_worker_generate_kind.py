@@ -1,22 +1,28 @@
 """The ``generate`` job kind on the shipped Fashion-MNIST conditional generator, executed
 in-process (no Celery) on SQLite and a real PostgreSQL."""
 
-
 import pytest
 from PIL import Image
 
-from core.errors import GenlensError
-from core.generative.conditional.api import load_conditional, resolve_reference
-from worker.client import JobClient
-from worker.context import Runtime
-from worker.execute import execute
+from genlens.core.errors import GenlensError
+from genlens.core.generative.conditional.api import load_conditional, resolve_reference
+from genlens.worker.client import JobClient
+from genlens.worker.context import Runtime
+from genlens.worker.execute import execute
 
 pytest_plugins = ["service_fixtures"]
 
 
 def test_traversal_job_writes_grid_and_columns(runtime: Runtime, client: JobClient) -> None:
-    job_id = client.submit({"kind": "generate", "model": "fmnist-conditional",
-                            "image": "fmnist:test:3", "traverse": [1, 2], "quantiles": [10, 90]})
+    job_id = client.submit(
+        {
+            "kind": "generate",
+            "model": "fmnist-conditional",
+            "image": "fmnist:test:3",
+            "traverse": [1, 2],
+            "quantiles": [10, 90],
+        }
+    )
     assert execute(runtime, job_id, "w:1") == "succeeded"
     outcome = client.result(job_id)
     labels = [column["label"] for column in outcome.result["columns"]]
@@ -36,8 +42,9 @@ def test_target_image_job_borrows_the_targets_class(runtime: Runtime, client: Jo
     target_class = model.classifier.labels[
         int(model.probabilities(model.prepare([resolve_reference(target)])).argmax())
     ]
-    job_id = client.submit({"kind": "generate", "model": "fmnist-conditional", "image": source,
-                            "target_image": target})
+    job_id = client.submit(
+        {"kind": "generate", "model": "fmnist-conditional", "image": source, "target_image": target}
+    )
     assert execute(runtime, job_id, "w:1") == "succeeded"
     result = client.result(job_id).result
     assert result["input_class"] != target_class

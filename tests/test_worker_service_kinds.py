@@ -10,16 +10,16 @@ import pytest
 import torch
 from sqlalchemy import func, select
 
-from core.errors import GenlensError
-from core.generative import load_trained
-from core.models import Classifier, Preprocessing, register_classifier
-from db.models import BenchmarkRun, Job, MetricResult
-from evaluation.runner import load_rows
-from evaluation.suites import Suite, SuiteData, register_suite
-from worker.benchmark_store import leaderboard_rows, stored_suites
-from worker.client import JobClient
-from worker.context import Runtime
-from worker.execute import execute
+from genlens.core.errors import GenlensError
+from genlens.core.generative import load_trained
+from genlens.core.models import Classifier, Preprocessing, register_classifier
+from genlens.db.models import BenchmarkRun, Job, MetricResult
+from genlens.evaluation.runner import load_rows
+from genlens.evaluation.suites import Suite, SuiteData, register_suite
+from genlens.worker.benchmark_store import leaderboard_rows, stored_suites
+from genlens.worker.client import JobClient
+from genlens.worker.context import Runtime
+from genlens.worker.execute import execute
 
 pytest_plugins = ["service_fixtures"]
 
@@ -51,8 +51,14 @@ def _data(classifier: Classifier) -> SuiteData:
 def suite() -> None:
     register_classifier("test-bright-patch", "test only", _classifier)
     register_suite(
-        Suite("test-kinds", "test-bright-patch", _data, ("pointing-game", "relevance-mass"),
-              "4 images with a bright patch", batch_size=4)
+        Suite(
+            "test-kinds",
+            "test-bright-patch",
+            _data,
+            ("pointing-game", "relevance-mass"),
+            "4 images with a bright patch",
+            batch_size=4,
+        )
     )
 
 

@@ -3,14 +3,19 @@
 import pytest
 import torch
 
-from core.featviz import dgn_am, sampled_bounds
-from core.featviz import objectives as obj
-from core.featviz.generator_prior import load_prior
-from core.generative import fido_masks, get_world, load_trained, read_card
-from core.generative.loading import build
-from core.models import load_classifier
-from core.saliency.infill import BlurInfiller, LearnedInfiller, LocalMeanInfiller, make_infiller
-from core.zoo import ZOO_DIR, register_zoo, zoo_of_kind
+from genlens.core.featviz import dgn_am, sampled_bounds
+from genlens.core.featviz import objectives as obj
+from genlens.core.featviz.generator_prior import load_prior
+from genlens.core.generative import fido_masks, get_world, load_trained, read_card
+from genlens.core.generative.loading import build
+from genlens.core.models import load_classifier
+from genlens.core.saliency.infill import (
+    BlurInfiller,
+    LearnedInfiller,
+    LocalMeanInfiller,
+    make_infiller,
+)
+from genlens.core.zoo import ZOO_DIR, zoo_of_kind
 
 SAMPLE = 1000
 CLASSIFIERS = [model.name for model in zoo_of_kind("classifier")]
@@ -54,7 +59,6 @@ def test_classifier_reproduces_card_accuracy(name):
 
 @pytest.mark.parametrize("model", INFILLERS, ids=lambda model: model.name)
 def test_learned_infiller_beats_local_mean_and_blur(model):
-    register_zoo()
     classifier = load_classifier(f"{model.world}-cnn", device="cpu")
     infiller = make_infiller("learned", classifier)
     assert isinstance(infiller, LearnedInfiller)
@@ -78,7 +82,6 @@ def test_learned_infiller_beats_local_mean_and_blur(model):
 
 @pytest.mark.parametrize("model", PRIORS, ids=lambda model: model.name)
 def test_prior_reconstructions_keep_the_class(model):
-    register_zoo()
     prior = load_prior(model.name, "cpu")
     classifier = load_classifier(model.card["classifier"], device="cpu")
     images, _ = _test_sample(model.world, 300)
@@ -95,7 +98,6 @@ def test_prior_reconstructions_keep_the_class(model):
 
 @pytest.mark.parametrize("model", PRIORS, ids=lambda model: model.name)
 def test_dgn_am_clips_codes_to_the_priors_data_bounds(model):
-    register_zoo()
     prior = load_prior(model.name, "cpu")
     classifier = load_classifier(model.card["classifier"], device="cpu")
     result = dgn_am(classifier, obj.class_logit([0, 7]), prior, steps=25, l2_decay=1.0, seed=0)

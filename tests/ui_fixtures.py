@@ -12,8 +12,9 @@ from ui_helpers import UPLOAD_LIMIT, ThreadServer
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     """The embedded default with one worker; uploads capped at ``UPLOAD_LIMIT`` bytes."""
-    deployment = Deployment(tmp_path_factory.mktemp("ui"), None, None,
-                            GENLENS_MAX_UPLOAD_BYTES=str(UPLOAD_LIMIT))
+    deployment = Deployment(
+        tmp_path_factory.mktemp("ui"), None, None, GENLENS_MAX_UPLOAD_BYTES=str(UPLOAD_LIMIT)
+    )
     deployment.ensure_workers(1)
     yield deployment
     deployment.close()
@@ -22,7 +23,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 @pytest.fixture(scope="module")
 def gradio_url(deployment: Deployment) -> Iterator[str]:
     """The Gradio demo of ``deployment``, served on a free loopback port."""
-    from demo.gradio_app import create_app
+    from genlens.demo.gradio_app import create_app
 
     server = ThreadServer(create_app(deployment.client))
     yield server.url

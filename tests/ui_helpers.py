@@ -37,7 +37,7 @@ class ThreadServer:
 
 def sample_png(folder: Path, name: str = "coffee", size: int = 160) -> Path:
     """A shipped photo saved as a small PNG file (an upload)."""
-    from core.data import sample_image
+    from genlens.core.data import sample_image
 
     path = folder / f"{name}.png"
     sample_image(name).resize((size, size)).save(path)

@@ -1,6 +1,7 @@
 """The ``benchmark`` job kind: a saliency benchmark suite x methods, stored as leaderboard rows.
 
-The job runs :func:`evaluation.runner.run_benchmark` into a folder of its own (so a re-delivered
+The job runs :func:`~genlens.evaluation.runner.run_benchmark` into a folder of its own (so a
+re-delivered
 job resumes the rows it had finished), writes the leaderboard files and plots as artifacts and
 inserts the rows into ``benchmark_run``/``metric_result`` in the transaction that marks the job
 succeeded (exactly once, even when a worker dies halfway).
@@ -10,14 +11,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from core.errors import ParameterError
-from core.saliency.infill import check_infiller
-from evaluation.leaderboard import write_outputs
-from evaluation.runner import parse_entry, run_benchmark
-from evaluation.suites import get_suite
-from worker.benchmark_store import store_rows
-from worker.context import JobContext, SubmitContext
-from worker.kinds import JobKind, check_keys, register_kind
+from genlens.core.errors import ParameterError
+from genlens.core.saliency.infill import check_infiller
+from genlens.evaluation.leaderboard import write_outputs
+from genlens.evaluation.runner import parse_entry, run_benchmark
+from genlens.evaluation.suites import get_suite
+from genlens.worker.benchmark_store import store_rows
+from genlens.worker.context import JobContext, SubmitContext
+from genlens.worker.kinds import JobKind, check_keys
 
 FIELDS = {"suite", "methods", "infill"}
 MAX_METHODS = 32
@@ -90,13 +91,11 @@ def _save(context: JobContext, path: Path) -> None:
     context.save(role, path.name, path.read_bytes(), MEDIA_TYPES[path.suffix])
 
 
-register_kind(
-    JobKind(
-        "benchmark",
-        "gpu",
-        validate_benchmark,
-        run_benchmark_job,
-        "saliency benchmark: a suite x methods into leaderboard rows",
-        time_limit=4 * 3600,
-    )
+BENCHMARK_KIND = JobKind(
+    "benchmark",
+    "gpu",
+    validate_benchmark,
+    run_benchmark_job,
+    "saliency benchmark: a suite x methods into leaderboard rows",
+    time_limit=4 * 3600,
 )

@@ -1,4 +1,5 @@
-"""Leaderboard rows in the database: :class:`evaluation.runner.ResultRow` <-> ``benchmark_run``
+"""Leaderboard rows in the database: :class:`~genlens.evaluation.runner.ResultRow` <->
+``benchmark_run``
 + ``metric_result`` rows. The leaderboard of a suite is a query (the newest row per method,
 in-filler and parameters), read by the front ends and ``genlens bench`` alike.
 """
@@ -10,9 +11,9 @@ from dataclasses import asdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from db.models import BenchmarkRun, Dataset, MetricResult, RegisteredModel
-from evaluation.runner import ResultRow
-from evaluation.suites import get_suite
+from genlens.db.models import BenchmarkRun, Dataset, MetricResult, RegisteredModel
+from genlens.evaluation.runner import ResultRow
+from genlens.evaluation.suites import get_suite
 
 DETAIL_FIELDS = ("images", "peak_memory_mb", "inputs_hash", "model_hash", "versions")
 

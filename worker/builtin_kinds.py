@@ -12,21 +12,18 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from core.data import to_pil
-from core.errors import ModelLoadError, ParameterError
-from core.featviz import LOGITS, contact_sheet, registered_priors
-from core.featviz.run import DEFAULT_PRIOR, DEFAULT_STEPS, run_visualization
-from core.featviz.run import METHODS as VISUALIZATION_METHODS
-from core.models.registry import is_registered, registered_classifiers
-from core.saliency import explain, get_method
-from core.saliency.infill import check_infiller
-from core.saliency.params import Param, resolve_params
-from core.saliency.render import figure, overlay
-from core.zoo import register_zoo
-from worker.context import JobContext, SubmitContext
-from worker.kinds import JobKind, check_keys, register_kind
-
-register_zoo()  # the shipped learned in-fillers and priors, usable by name in jobs
+from genlens.core.data import to_pil
+from genlens.core.errors import ModelLoadError, ParameterError
+from genlens.core.featviz import LOGITS, contact_sheet, registered_priors
+from genlens.core.featviz.run import DEFAULT_PRIOR, DEFAULT_STEPS, run_visualization
+from genlens.core.featviz.run import METHODS as VISUALIZATION_METHODS
+from genlens.core.models.registry import is_registered, registered_classifiers
+from genlens.core.saliency import explain, get_method
+from genlens.core.saliency.infill import check_infiller
+from genlens.core.saliency.params import Param, resolve_params
+from genlens.core.saliency.render import figure, overlay
+from genlens.worker.context import JobContext, SubmitContext
+from genlens.worker.kinds import JobKind, check_keys
 
 SLEEP_PARAMS: dict[str, Param] = {
     "steps": Param(10, low=0, high=100_000, doc="number of steps"),
@@ -271,26 +268,20 @@ def run_visualize(context: JobContext, params: dict[str, Any]) -> dict[str, Any]
     }
 
 
-register_kind(
-    JobKind(
-        "sleep", "cpu", validate_sleep, run_sleep, "wait in steps (diagnostics, queue overhead)"
-    )
+SLEEP_KIND = JobKind(
+    "sleep", "cpu", validate_sleep, run_sleep, "wait in steps (diagnostics, queue overhead)"
 )
-register_kind(
-    JobKind(
-        "explain",
-        "gpu",
-        validate_explain,
-        run_explain,
-        "saliency map + counterfactual for one image",
-    )
+EXPLAIN_KIND = JobKind(
+    "explain",
+    "gpu",
+    validate_explain,
+    run_explain,
+    "saliency map + counterfactual for one image",
 )
-register_kind(
-    JobKind(
-        "visualize",
-        "gpu",
-        validate_visualize,
-        run_visualize,
-        "feature visualization of classes or channels",
-    )
+VISUALIZE_KIND = JobKind(
+    "visualize",
+    "gpu",
+    validate_visualize,
+    run_visualize,
+    "feature visualization of classes or channels",
 )

@@ -1,6 +1,6 @@
 """The worker's Celery application (built from the environment's settings) and its signal
-handlers. Importing this module builds the app; clients use :mod:`worker.celery_config`.
-Start a worker with ``genlens worker`` (or ``celery -A worker.celery_app worker``).
+handlers. Importing this module builds the app; clients use :mod:`genlens.worker.celery_config`.
+Start a worker with ``genlens worker`` (or ``celery -A genlens.worker.celery_app worker``).
 """
 
 import logging
@@ -11,11 +11,11 @@ from typing import Any
 import torch
 from celery.signals import task_failure, worker_process_init, worker_ready
 
-from worker.celery_config import QUEUE_TASKS, create_app
-from worker.context import get_runtime
-from worker.execute import fail_if_unfinished, recover_orphans
-from worker.kinds import get_kind
-from worker.settings import get_settings
+from genlens.worker.celery_config import QUEUE_TASKS, create_app
+from genlens.worker.context import get_runtime
+from genlens.worker.execute import fail_if_unfinished, recover_orphans
+from genlens.worker.kinds import get_kind
+from genlens.worker.settings import get_settings
 
 app = create_app(get_settings())
 log = logging.getLogger(__name__)

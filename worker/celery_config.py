@@ -1,4 +1,4 @@
-"""Celery configuration from :class:`~worker.settings.Settings` (service.md §1.1).
+"""Celery configuration from :class:`~genlens.worker.settings.Settings` (service.md §1.1).
 
 JSON only; late acks + reject on worker loss (the job row counts attempts); prefetch 1;
 soft/hard time limits below the broker's visibility timeout; ``gpu`` and ``cpu`` queues.
@@ -9,8 +9,8 @@ from typing import Any
 
 from celery import Celery
 
-from worker.kinds import load_kinds
-from worker.settings import Settings
+from genlens.core.plugins import import_plugins
+from genlens.worker.settings import Settings
 
 TASK_GPU = "genlens.tasks.gpu.run_job"
 TASK_CPU = "genlens.tasks.cpu.run_job"
@@ -88,7 +88,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 def create_app(settings: Settings) -> Celery:
     """A Celery app for ``settings`` with the job tasks and the plugins' kinds registered."""
-    load_kinds(settings.plugins)
-    celery = Celery("genlens", include=["worker.tasks"])
+    import_plugins(settings.plugins)
+    celery = Celery("genlens", include=["genlens.worker.tasks"])
     celery.conf.update(celery_config(settings))
     return celery

@@ -7,7 +7,8 @@
 >>> [a.path for a in client.result(job_id).artifacts]
 
 Specs are validated here, in the submitting process: a bad spec raises a
-:class:`~core.errors.GenlensError` and never reaches a worker. The job row is committed before
+:class:`~genlens.core.errors.GenlensError`
+and never reaches a worker. The job row is committed before
 the message is sent; the same spec returns the existing job (queued, running or succeeded).
 """
 
@@ -24,14 +25,15 @@ from celery import Celery
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from core.errors import GenlensError, ParameterError
-from db.artifacts import LocalArtifactStore, record
-from db.engine import Database
-from db.models import TERMINAL, Job, JobArtifact, Status, utcnow
-from worker.celery_config import QUEUE_TASKS, create_app
-from worker.context import SubmitContext
-from worker.kinds import JobKind, get_kind, load_kinds
-from worker.settings import Settings, get_settings
+from genlens.core.errors import GenlensError, ParameterError
+from genlens.core.plugins import import_plugins
+from genlens.db.artifacts import LocalArtifactStore, record
+from genlens.db.engine import Database
+from genlens.db.models import TERMINAL, Job, JobArtifact, Status, utcnow
+from genlens.worker.celery_config import QUEUE_TASKS, create_app
+from genlens.worker.context import SubmitContext
+from genlens.worker.kinds import JobKind, get_kind
+from genlens.worker.settings import Settings, get_settings
 
 BATCH = "batch"
 REUSABLE = (Status.QUEUED, Status.RUNNING, Status.SUCCEEDED)
@@ -114,7 +116,7 @@ class JobClient:
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or get_settings()
-        load_kinds(self.settings.plugins)
+        import_plugins(self.settings.plugins)
         self.db = Database(self.settings.database)
         self.store = LocalArtifactStore(self.settings.artifacts)
         self._celery: Celery | None = None

@@ -16,14 +16,14 @@ from PIL import Image
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core.data import load_image, sample_image, sample_names
-from core.data.samples import SAMPLE_PREFIX
-from core.errors import ImageError
-from core.models import Classifier, load_classifier
-from db.artifacts import ArtifactStore, LocalArtifactStore, StoredObject
-from db.engine import Database
-from db.models import Artifact, Job, utcnow
-from worker.settings import Settings, get_settings
+from genlens.core.data import load_image, sample_image, sample_names
+from genlens.core.data.samples import SAMPLE_PREFIX
+from genlens.core.errors import ImageError
+from genlens.core.models import Classifier, load_classifier
+from genlens.db.artifacts import ArtifactStore, LocalArtifactStore, StoredObject
+from genlens.db.engine import Database
+from genlens.db.models import Artifact, Job, utcnow
+from genlens.worker.settings import Settings, get_settings
 
 ARTIFACT_PREFIX = "artifact:"
 IMAGE_MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
@@ -127,7 +127,8 @@ class JobContext:
         return self.runtime.settings
 
     def progress(self, done: int, total: int) -> None:
-        """A :data:`~core.progress.ProgressCallback`: raises :class:`JobCancelled` when the job
+        """A :data:`~genlens.core.progress.ProgressCallback`; raises :class:`JobCancelled` when the
+        job
         was cancelled (or taken over by another worker); writes progress at most every
         ``progress_interval`` seconds and at the last step."""
         with self.runtime.db.begin() as session:

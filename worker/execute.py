@@ -1,5 +1,5 @@
 """Running one job: claim the row, run its kind, record the outcome. Plain functions (no
-Celery), so the logic is tested directly; :mod:`worker.tasks` is a thin wrapper.
+Celery), so the logic is tested directly; :mod:`genlens.worker.tasks` is a thin wrapper.
 
 Exactly-once rules (the job row is the source of truth; brokers may deliver a message twice):
 
@@ -23,12 +23,12 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from core.errors import GenlensError
-from db.artifacts import record
-from db.models import TERMINAL, Job, JobArtifact, Status, utcnow
-from db.upsert import insert_ignore
-from worker.context import JobCancelled, JobContext, Runtime
-from worker.kinds import get_kind
+from genlens.core.errors import GenlensError
+from genlens.db.artifacts import record
+from genlens.db.models import TERMINAL, Job, JobArtifact, Status, utcnow
+from genlens.db.upsert import insert_ignore
+from genlens.worker.context import JobCancelled, JobContext, Runtime
+from genlens.worker.kinds import get_kind
 
 log = logging.getLogger(__name__)
 

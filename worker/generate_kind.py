@@ -12,9 +12,9 @@ from typing import Any
 
 import torch
 
-from core.data import to_pil
-from core.errors import ParameterError
-from core.generative.conditional.api import (
+from genlens.core.data import to_pil
+from genlens.core.errors import ParameterError
+from genlens.core.generative.conditional.api import (
     WORLD_REFERENCE,
     ConditionalGAN,
     edit,
@@ -23,10 +23,10 @@ from core.generative.conditional.api import (
     render_with,
     resolve_reference,
 )
-from core.zoo import zoo_of_kind
-from worker.builtin_kinds import png
-from worker.context import JobContext, SubmitContext
-from worker.kinds import JobKind, check_keys, register_kind
+from genlens.core.zoo import zoo_of_kind
+from genlens.worker.builtin_kinds import png
+from genlens.worker.context import JobContext, SubmitContext
+from genlens.worker.kinds import JobKind, check_keys
 
 FIELDS = {"model", "image", "traverse", "quantiles", "target_image"}
 MAX_COMPONENTS = 16
@@ -126,12 +126,10 @@ def run_generate(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-register_kind(
-    JobKind(
-        "generate",
-        "gpu",
-        validate_generate,
-        run_generate,
-        "conditional generator: PCA traversals or another image's features",
-    )
+GENERATE_KIND = JobKind(
+    "generate",
+    "gpu",
+    validate_generate,
+    run_generate,
+    "conditional generator: PCA traversals or another image's features",
 )

@@ -24,11 +24,11 @@ from kombu import Connection
 from kombu.utils.url import maybe_sanitize_url
 from sqlalchemy import make_url
 
-from db.engine import make_engine
-from db.migrate import alembic_config
-from worker.celery_config import celery_config
-from worker.kinds import QUEUES
-from worker.settings import Settings
+from genlens.db.engine import make_engine
+from genlens.db.migrate import alembic_config
+from genlens.worker.celery_config import celery_config
+from genlens.worker.kinds import QUEUES
+from genlens.worker.settings import Settings
 
 Check = dict[str, Any]
 

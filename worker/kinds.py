@@ -1,29 +1,22 @@
 """The registry of job kinds: a kind name maps to its queue, a spec validator and a runner.
 
-New work (training, benchmarks, conditional generation) plugs in with :func:`register_kind`
-from its own module; list that module in ``GENLENS_PLUGINS`` so workers import it too.
+The built-in kinds (explain, visualize, benchmark, train, generate, sleep) are registered by
+:mod:`genlens.catalog`; new work plugs in with :func:`register_kind` from its own module, listed
+in ``GENLENS_PLUGINS`` so the CLI, the client and every worker import it too.
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core.errors import ParameterError
-from core.plugins import import_plugins
-from core.registry import Registry
+from genlens.core.errors import ParameterError
+from genlens.core.registry import Registry
 
 if TYPE_CHECKING:
-    from worker.context import JobContext, SubmitContext
+    from genlens.worker.context import JobContext, SubmitContext
 
 QUEUES = ("gpu", "cpu")
 HARD_LIMIT_MARGIN = 60
-BUILTIN = (
-    "worker.builtin_kinds",
-    "worker.benchmark_kind",
-    "worker.train_kind",
-    "worker.generate_kind",
-)
-
 Validator = Callable[[Mapping[str, Any], "SubmitContext"], dict[str, Any]]
 Runner = Callable[["JobContext", dict[str, Any]], dict[str, Any]]
 
@@ -36,7 +29,7 @@ class JobKind:
         name: the ``kind`` of a spec, e.g. ``"explain"``.
         queue: ``"gpu"`` (model work) or ``"cpu"`` (light work).
         validate: ``validate(spec_without_kind, submit_context) -> parameters``; runs in the
-            submitting process, raises :class:`~core.errors.GenlensError` for bad specs and
+            submitting process, raises :class:`~genlens.core.errors.GenlensError` for bad specs and
             returns canonical JSON parameters (defaults filled in, uploads replaced by
             ``artifact:<sha256>``) whose hash is the job's idempotency key.
         run: ``run(job_context, parameters) -> result``; runs in a worker process, reports
@@ -92,8 +85,3 @@ def check_keys(kind: str, spec: Mapping[str, Any], allowed: set[str]) -> None:
         raise ParameterError(
             f"{kind} job: unknown field(s) {unknown}; valid: {', '.join(sorted(allowed))}"
         )
-
-
-def load_kinds(plugins: Iterable[str] = ()) -> None:
-    """Register the built-in kinds and those of the ``plugins`` modules (imported once)."""
-    import_plugins([*BUILTIN, *plugins])

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.data import ImageLimits
+from genlens.core.data import ImageLimits
 
 
 class Settings(BaseSettings):

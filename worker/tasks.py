@@ -1,10 +1,10 @@
-"""Celery tasks: one thin task per queue; all logic is in :func:`worker.execute.execute`."""
+"""Celery tasks: one thin task per queue; all logic is in :func:`genlens.worker.execute.execute`."""
 
 from celery import shared_task
 
-from worker.celery_config import TASK_CPU, TASK_GPU
-from worker.context import get_runtime, process_identity
-from worker.execute import execute
+from genlens.worker.celery_config import TASK_CPU, TASK_GPU
+from genlens.worker.context import get_runtime, process_identity
+from genlens.worker.execute import execute
 
 
 def _run(job_id: str) -> str:

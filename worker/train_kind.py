@@ -12,14 +12,14 @@ from typing import Any
 
 import torch
 
-from core.errors import ParameterError
-from core.generative import get_world
-from core.models.registry import is_registered
-from core.training import TASKS, TrainConfig, train
-from core.training.trainer import TrainResult
-from worker.builtin_kinds import check_seed
-from worker.context import JobContext, SubmitContext
-from worker.kinds import JobKind, check_keys, register_kind
+from genlens.core.errors import ParameterError
+from genlens.core.generative import get_world
+from genlens.core.models.registry import is_registered
+from genlens.core.training import TASKS, TrainConfig, train
+from genlens.core.training.trainer import TrainResult
+from genlens.worker.builtin_kinds import check_seed
+from genlens.worker.context import JobContext, SubmitContext
+from genlens.worker.kinds import JobKind, check_keys
 
 FIELDS = {
     "task",
@@ -123,13 +123,11 @@ def _save_outputs(context: JobContext, result: TrainResult) -> None:
         context.save("grid", grids[-1].name, grids[-1].read_bytes(), "image/png")
 
 
-register_kind(
-    JobKind(
-        "train",
-        "gpu",
-        validate_train,
-        run_train,
-        "train a model of a world (classifier, in-filler, generator prior, ...)",
-        time_limit=8 * 3600,
-    )
+TRAIN_KIND = JobKind(
+    "train",
+    "gpu",
+    validate_train,
+    run_train,
+    "train a model of a world (classifier, in-filler, generator prior, ...)",
+    time_limit=8 * 3600,
 )

@@ -1,9 +1,9 @@
 """Image loading/validation, sample photos and datasets."""
 
-from core.data.blockfashion import BlockFashion
-from core.data.datasets import fashion_mnist, image_folder, mnist_5k, read_idx
-from core.data.images import ImageLimits, load_image, pil_to_tensor, save_png, to_pil
-from core.data.samples import image_label, resolve_image, sample_image, sample_names
+from genlens.core.data.blockfashion import BlockFashion
+from genlens.core.data.datasets import fashion_mnist, image_folder, mnist_5k, read_idx
+from genlens.core.data.images import ImageLimits, load_image, pil_to_tensor, save_png, to_pil
+from genlens.core.data.samples import image_label, resolve_image, sample_image, sample_names
 
 __all__ = [
     "BlockFashion",

@@ -25,8 +25,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from core.data.datasets import FASHION_MNIST_CLASSES, ArrayImageDataset, fashion_mnist, mnist_5k
-from core.errors import DatasetError
+from genlens.core.data.datasets import (
+    FASHION_MNIST_CLASSES,
+    ArrayImageDataset,
+    fashion_mnist,
+    mnist_5k,
+)
+from genlens.core.errors import DatasetError
 
 CANVAS = 64
 ITEM_THRESHOLD = 0.1

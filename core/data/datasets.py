@@ -14,8 +14,8 @@ from PIL import Image
 from torch.utils.data import Dataset
 from torchvision.datasets import ImageFolder
 
-from core.data.images import load_image, pil_to_tensor
-from core.errors import DatasetError, ImageError
+from genlens.core.data.images import load_image, pil_to_tensor
+from genlens.core.errors import DatasetError, ImageError
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = (

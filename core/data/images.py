@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from core.errors import ImageError
+from genlens.core.errors import ImageError
 
 ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "WEBP"})
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from core.data.images import load_image
-from core.errors import ImageError
+from genlens.core.data.images import load_image
+from genlens.core.errors import ImageError
 
 SAMPLE_PREFIX = "sample:"
 

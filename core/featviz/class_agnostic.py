@@ -41,12 +41,12 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
-from core.errors import ParameterError
-from core.featviz.forward import recording
-from core.featviz.result import FeatVizResult
-from core.featviz.transforms import resize
-from core.models import Classifier
-from core.progress import ProgressCallback, no_progress
+from genlens.core.errors import ParameterError
+from genlens.core.featviz.forward import recording
+from genlens.core.featviz.result import FeatVizResult
+from genlens.core.featviz.transforms import resize
+from genlens.core.models import Classifier
+from genlens.core.progress import ProgressCallback, no_progress
 
 _REFERENCE_SIZE = 512
 _LOG_EPS = float(np.log(np.finfo(np.float64).eps))

@@ -25,15 +25,15 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from core.errors import ParameterError
-from core.featviz.forward import recording
-from core.featviz.generator_prior import CodeBounds, GeneratorPrior
-from core.featviz.objectives import Objective
-from core.featviz.render import check_steps, element_seeds, resolve_batch
-from core.featviz.result import FeatVizResult
-from core.featviz.transforms import resize
-from core.models import Classifier
-from core.progress import ProgressCallback, no_progress
+from genlens.core.errors import ParameterError
+from genlens.core.featviz.forward import recording
+from genlens.core.featviz.generator_prior import CodeBounds, GeneratorPrior
+from genlens.core.featviz.objectives import Objective
+from genlens.core.featviz.render import check_steps, element_seeds, resolve_batch
+from genlens.core.featviz.result import FeatVizResult
+from genlens.core.featviz.transforms import resize
+from genlens.core.models import Classifier
+from genlens.core.progress import ProgressCallback, no_progress
 
 
 def estimate_bounds(

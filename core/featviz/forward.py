@@ -6,8 +6,8 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from core.featviz.objectives import ObjectiveContext
-from core.models import Classifier
+from genlens.core.featviz.objectives import ObjectiveContext
+from genlens.core.models import Classifier
 
 Forward = Callable[..., ObjectiveContext]
 

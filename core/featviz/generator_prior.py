@@ -2,8 +2,9 @@
 
 A :class:`GeneratorPrior` turns codes (B, *code_shape) into images (B, C, H, W) in [0, 1] and
 adapts them to a classifier's input (resize, RGB -> grayscale). Priors are registered by name
-(:func:`register_prior`) so later work can add generators trained by genlens; the built-in
-``"dcgan_faces"`` prior is the DCGAN face generator shipped in PyPI ``gan-face-generate``.
+(:func:`register_prior`; built-ins in :mod:`genlens.catalog`): ``"dcgan_faces"``, the DCGAN face
+generator shipped in PyPI ``gan-face-generate``, and the DeePSiM priors genlens trained
+(``<world>-deepsim``). Wherever a prior name is taken, a :class:`GeneratorPrior` is taken too.
 """
 
 from abc import ABC, abstractmethod
@@ -14,9 +15,10 @@ from importlib import resources
 import torch
 from torch import nn
 
-from core.errors import ModelLoadError, ParameterError
-from core.featviz.transforms import resize
-from core.models import Classifier
+from genlens.core.errors import ModelLoadError, ParameterError
+from genlens.core.featviz.transforms import resize
+from genlens.core.models import Classifier
+from genlens.core.registries import PRIORS
 
 # ITU-R BT.601 luma weights for RGB -> grayscale
 _LUMA = (0.299, 0.587, 0.114)
@@ -148,24 +150,22 @@ class DCGANFacePrior(GeneratorPrior):
 
 PriorFactory = Callable[[torch.device | str], GeneratorPrior]
 
-_PRIORS: dict[str, PriorFactory] = {}
-
 
 def register_prior(name: str, factory: PriorFactory) -> None:
-    """Make ``load_prior(name, device)`` call ``factory(device)``."""
-    _PRIORS[name] = factory
+    """Make ``load_prior(name, device)`` call ``factory(device)``; re-registering replaces it."""
+    if not name or not callable(factory):
+        raise ParameterError("register_prior needs a non-empty name and a callable factory")
+    PRIORS.register(name, factory)
 
 
 def registered_priors() -> list[str]:
     """Names accepted by :func:`load_prior`."""
-    return sorted(_PRIORS)
+    return PRIORS.names()
 
 
-def load_prior(name: str, device: torch.device | str = "cpu") -> GeneratorPrior:
-    """The registered prior ``name`` on ``device``."""
-    if name not in _PRIORS:
-        raise ParameterError(f"unknown generator prior {name!r}; choose from {registered_priors()}")
-    return _PRIORS[name](device)
-
-
-register_prior(DCGANFacePrior.name, DCGANFacePrior)
+def load_prior(prior: str | GeneratorPrior, device: torch.device | str = "cpu") -> GeneratorPrior:
+    """The registered prior ``prior`` built on ``device``, or a :class:`GeneratorPrior` object
+    returned as it is."""
+    if isinstance(prior, GeneratorPrior):
+        return prior
+    return PRIORS.get(prior)(device)

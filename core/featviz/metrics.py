@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import torch
 
-from core.errors import ParameterError
-from core.featviz.transforms import resize
-from core.models import Classifier
+from genlens.core.errors import ParameterError
+from genlens.core.featviz.transforms import resize
+from genlens.core.models import Classifier
 
 #: layer name meaning "the classifier's output logits"
 LOGITS = "logits"

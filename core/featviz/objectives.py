@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from core.errors import ParameterError
+from genlens.core.errors import ParameterError
 
 Units = int | Sequence[int]
 

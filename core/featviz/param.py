@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from core.errors import ParameterError
+from genlens.core.errors import ParameterError
 
 # Square root of the ImageNet RGB colour correlation (Olah et al., Lucid), rows = RGB outputs.
 _COLOR_CORRELATION_SQRT = torch.tensor(

@@ -1,6 +1,6 @@
 """Activation maximization in pixel or Fourier space (Lucid/Lucent-style ``render_vis``).
 
->>> from core.featviz import objectives as obj, visualize
+>>> from genlens.core.featviz import objectives as obj, visualize
 >>> result = visualize(clf, obj.class_logit([1, 207, 954]), steps=64, seed=0)
 >>> result.images.shape        # (3, 3, 224, 224), element i shows class i of the list
 """
@@ -9,14 +9,14 @@ from collections.abc import Sequence
 
 import torch
 
-from core.errors import ParameterError
-from core.featviz.forward import recording
-from core.featviz.objectives import Objective
-from core.featviz.param import make_image
-from core.featviz.result import FeatVizResult
-from core.featviz.transforms import RobustTransforms, resize
-from core.models import Classifier
-from core.progress import ProgressCallback, no_progress
+from genlens.core.errors import ParameterError
+from genlens.core.featviz.forward import recording
+from genlens.core.featviz.objectives import Objective
+from genlens.core.featviz.param import make_image
+from genlens.core.featviz.result import FeatVizResult
+from genlens.core.featviz.transforms import RobustTransforms, resize
+from genlens.core.models import Classifier
+from genlens.core.progress import ProgressCallback, no_progress
 
 #: offset between an element's init seed and its transform seed (independent random streams)
 TRANSFORM_SEED_OFFSET = 1_000_003

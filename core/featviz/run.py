@@ -2,7 +2,7 @@
 front ends use them: an optimised image per unit (Fourier, pixel, DGN-AM with a generator
 prior) or per facet of an image set (class-agnostic), with labels and activation ratios.
 
->>> from core.featviz.run import run_visualization
+>>> from genlens.core.featviz.run import run_visualization
 >>> shown = run_visualization(classifier, "fourier", units=[1, 130], steps=128)
 >>> shown.result.images.shape, shown.names, shown.ratio.ratio   # (2, 3, H, W) in [0, 1]
 """
@@ -12,17 +12,17 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from core.data import sample_image, sample_names
-from core.errors import ParameterError
-from core.featviz import objectives
-from core.featviz.class_agnostic import Octave, class_agnostic
-from core.featviz.dgn_am import dgn_am
-from core.featviz.generator_prior import load_prior
-from core.featviz.metrics import ActivationRatio, activation_ratio, unit_activation_ratio
-from core.featviz.render import visualize
-from core.featviz.result import FeatVizResult
-from core.models import Classifier
-from core.progress import ProgressCallback, no_progress
+from genlens.core.data import sample_image, sample_names
+from genlens.core.errors import ParameterError
+from genlens.core.featviz import objectives
+from genlens.core.featviz.class_agnostic import Octave, class_agnostic
+from genlens.core.featviz.dgn_am import dgn_am
+from genlens.core.featviz.generator_prior import load_prior
+from genlens.core.featviz.metrics import ActivationRatio, activation_ratio, unit_activation_ratio
+from genlens.core.featviz.render import visualize
+from genlens.core.featviz.result import FeatVizResult
+from genlens.core.models import Classifier
+from genlens.core.progress import ProgressCallback, no_progress
 
 METHODS = ("fourier", "pixel", "dgn", "class-agnostic")
 DEFAULT_STEPS = {"fourier": 128, "pixel": 128, "dgn": 200, "class-agnostic": 200}

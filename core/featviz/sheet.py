@@ -6,8 +6,8 @@ from collections.abc import Sequence
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from core.data import to_pil
-from core.errors import ParameterError
+from genlens.core.data import to_pil
+from genlens.core.errors import ParameterError
 
 
 def contact_sheet(

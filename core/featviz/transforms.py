@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from core.errors import ParameterError
+from genlens.core.errors import ParameterError
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@
 * :func:`load_trained` — rebuild any of them from a ``model.safetensors`` + ``card.json`` folder.
 """
 
-from core.generative.loading import (
+from genlens.core.generative.loading import (
     ARCHITECTURES,
     build,
     load_trained,
@@ -15,10 +15,10 @@ from core.generative.loading import (
     resolve_classifier,
     trained_classifier,
 )
-from core.generative.masks import MASK_KINDS, fido_masks
-from core.generative.nets import PENULTIMATE, Discriminator, Generator, InfillNet, SmallCNN
-from core.generative.prior import PriorNet, penultimate_features
-from core.generative.worlds import WORLDS, World, get_world
+from genlens.core.generative.masks import MASK_KINDS, fido_masks
+from genlens.core.generative.nets import PENULTIMATE, Discriminator, Generator, InfillNet, SmallCNN
+from genlens.core.generative.prior import PriorNet, penultimate_features
+from genlens.core.generative.worlds import WORLDS, World, get_world
 
 __all__ = [
     "ARCHITECTURES",

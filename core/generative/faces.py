@@ -1,7 +1,8 @@
 """The ``faces`` world: 64x64 RGB faces sampled from the ``gan-face-generate`` DCGAN.
 
 Codes z ~ N(0, I) are drawn from a seeded generator per split (train 6000, val 500, test 1000
-images), decoded by the frozen DCGAN (:class:`core.featviz.generator_prior.DCGANFacePrior`) and
+images), decoded by the frozen DCGAN
+(:class:`genlens.core.featviz.generator_prior.DCGANFacePrior`) and
 stored as uint8 in ``<cache>/faces-dcgan/<split>-seed<seed>-<count>.npy`` (cache =
 ``$GENLENS_CACHE_DIR`` or ``~/.cache/genlens``), so the data are generated once per machine and
 identical everywhere (same torch version). Labels are all 0 (one class, ``face``): the faces
@@ -13,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.data.blockfashion import default_cache_dir
+from genlens.core.data.blockfashion import default_cache_dir
+from genlens.core.featviz.generator_prior import DCGANFacePrior
 
 SPLITS = {"train": (6000, 0), "val": (500, 1), "test": (1000, 2)}
 """split -> (images, seed offset)."""
@@ -23,8 +25,6 @@ SIZE = 64
 
 def generate_faces(count: int, seed: int) -> np.ndarray:
     """``count`` DCGAN faces (count, 3, 64, 64) uint8 from codes drawn with ``seed``."""
-    from core.featviz.generator_prior import DCGANFacePrior
-
     prior = DCGANFacePrior("cpu")
     generator = torch.Generator().manual_seed(seed)
     parts = []

@@ -11,13 +11,13 @@ from typing import Any
 
 from torch import nn
 
-from core.device import resolve_device
-from core.errors import ModelLoadError
-from core.generative.conditional.nets import ConditionalModel
-from core.generative.nets import Discriminator, InfillNet, SmallCNN
-from core.generative.prior import PriorNet
-from core.models import Classifier, Preprocessing, load_classifier
-from core.models.weights import load_state_dict
+from genlens.core.device import resolve_device
+from genlens.core.errors import ModelLoadError
+from genlens.core.generative.conditional.nets import ConditionalModel
+from genlens.core.generative.nets import Discriminator, InfillNet, SmallCNN
+from genlens.core.generative.prior import PriorNet
+from genlens.core.models import Classifier, Preprocessing, load_classifier
+from genlens.core.models.weights import load_state_dict
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "small_cnn": SmallCNN,

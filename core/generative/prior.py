@@ -8,8 +8,8 @@ clip to realistic codes. The encoder is the classifier itself: :func:`penultimat
 import torch
 from torch import nn
 
-from core.generative.nets import Generator
-from core.models import Classifier
+from genlens.core.generative.nets import Generator
+from genlens.core.models import Classifier
 
 BOUND_STDS = 3.0
 """Upper code bound = mean + BOUND_STDS * std per unit (DGN-AM's "3x" act_range files)."""

@@ -5,9 +5,10 @@ in-memory tensors: images (N, C, H, W) uint8 and labels (N,) int64.
 
 * ``fmnist``: Fashion-MNIST resized (bilinear, antialiased) from 28x28 to 32x32; train = the
   60k train images, test = the 10k test images (val = the last 5k train images).
-* ``blockfashion``: the 64x64 BlockFashion ground-truth benchmark (``core.data.blockfashion``).
+* ``blockfashion``: the 64x64 BlockFashion ground-truth benchmark
+  (``genlens.core.data.blockfashion``).
 * ``faces``: 64x64 RGB faces sampled from the DCGAN of ``gan-face-generate``
-  (``core.generative.faces``); one label, ``face``.
+  (``genlens.core.generative.faces``); one label, ``face``.
 """
 
 from collections.abc import Callable
@@ -17,11 +18,11 @@ from functools import cache
 import torch
 import torch.nn.functional as F
 
-from core.data.blockfashion import load_split
-from core.data.datasets import FASHION_MNIST_CLASSES, fashion_mnist
-from core.errors import ParameterError
-from core.generative.faces import faces_split
-from core.models.preprocessing import Preprocessing
+from genlens.core.data.blockfashion import load_split
+from genlens.core.data.datasets import FASHION_MNIST_CLASSES, fashion_mnist
+from genlens.core.errors import ParameterError
+from genlens.core.generative.faces import faces_split
+from genlens.core.models.preprocessing import Preprocessing
 
 WorldData = tuple[torch.Tensor, torch.Tensor]
 """(images (N, C, H, W) uint8, labels (N,) int64)."""

@@ -7,9 +7,9 @@ import torch
 from PIL import Image
 from torch import nn
 
-from core.errors import ParameterError
-from core.models.hooks import Capture, capture, resolve_layers
-from core.models.preprocessing import Preprocessing
+from genlens.core.errors import ParameterError
+from genlens.core.models.hooks import Capture, capture, resolve_layers
+from genlens.core.models.preprocessing import Preprocessing
 
 
 class Classifier(nn.Module):

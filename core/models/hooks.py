@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from core.errors import ParameterError
+from genlens.core.errors import ParameterError
 
 
 @dataclass

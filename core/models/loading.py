@@ -8,12 +8,12 @@ import torch
 import torchvision
 from torch import nn
 
-from core.device import resolve_device
-from core.errors import ModelLoadError
-from core.models.classifier import Classifier
-from core.models.preprocessing import Preprocessing
-from core.models.registry import classifier_entry, is_registered
-from core.models.weights import is_torchscript, load_state_dict, load_torchscript
+from genlens.core.device import resolve_device
+from genlens.core.errors import ModelLoadError
+from genlens.core.models.classifier import Classifier
+from genlens.core.models.preprocessing import Preprocessing
+from genlens.core.models.registry import classifier_entry, is_registered
+from genlens.core.models.weights import is_torchscript, load_state_dict, load_torchscript
 
 IMAGENET_PREPROCESSING = Preprocessing((224, 224), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 

@@ -1,7 +1,7 @@
 """How a classifier wants its input: size, resize/crop policy and normalization.
 
 genlens keeps images in **[0, 1] float, NCHW** everywhere; normalization happens inside
-:class:`core.models.Classifier`, so saliency and feature-visualization code never sees
+:class:`genlens.core.models.Classifier`, so saliency and feature-visualization code never sees
 model-specific statistics.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 from PIL import Image
 
-from core.data.images import pil_to_tensor
+from genlens.core.data.images import pil_to_tensor
 
 _PIL_RESAMPLE = {
     "bicubic": Image.Resampling.BICUBIC,

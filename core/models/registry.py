@@ -1,23 +1,10 @@
-"""Registry of classifiers loadable by name (built-ins and models trained by genlens)."""
+"""Classifiers loadable by name: built-ins and models trained by genlens (see
+:mod:`genlens.catalog`), plus any a plugin registers."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from core.errors import ModelLoadError
-from core.models.classifier import Classifier
-from core.registry import Registry
-
-
-@dataclass(frozen=True)
-class ClassifierEntry:
-    """A named classifier: ``factory()`` builds it on CPU (weights loaded, frozen, eval)."""
-
-    name: str
-    description: str
-    factory: Callable[[], Classifier]
-
-
-CLASSIFIERS: Registry[ClassifierEntry] = Registry("model", error=ModelLoadError)
+from genlens.core.models.classifier import Classifier
+from genlens.core.registries import CLASSIFIERS, ClassifierEntry
 
 
 def register_classifier(name: str, description: str, factory: Callable[[], Classifier]) -> None:

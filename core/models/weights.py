@@ -19,7 +19,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from core.errors import ModelLoadError
+from genlens.core.errors import ModelLoadError
 
 STATE_DICT_SUFFIXES = (".pt", ".pth", ".bin")
 _NESTED_KEYS = ("state_dict", "model_state_dict", "model", "net")

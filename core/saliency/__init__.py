@@ -1,20 +1,20 @@
 """Counterfactual saliency (FIDO, BBMP), in-fillers and baseline attribution methods.
 
->>> from core.saliency import explain
+>>> from genlens.core.saliency import explain
 >>> result = explain(clf, clf.prepare([image]), method="fido-ssr", infill="local-mean")
 >>> result.maps.shape          # (1, 224, 224), higher = more salient
 """
 
-from core.saliency.explain import explain
-from core.saliency.infill import (
+from genlens.core.saliency.explain import explain
+from genlens.core.saliency.infill import (
     Infiller,
     LearnedInfiller,
     infiller_names,
     make_infiller,
     register_infiller,
 )
-from core.saliency.methods import Method, get_method, method_names, register_method
-from core.saliency.result import SaliencyResult
+from genlens.core.saliency.methods import Method, get_method, method_names, register_method
+from genlens.core.saliency.result import SaliencyResult
 
 __all__ = [
     "Infiller",

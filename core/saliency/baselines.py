@@ -19,10 +19,10 @@ from captum.attr import (
 )
 from torch import nn
 
-from core.errors import ParameterError
-from core.models import Classifier
-from core.saliency.params import Param
-from core.saliency.problem import Problem
+from genlens.core.errors import ParameterError
+from genlens.core.models import Classifier
+from genlens.core.saliency.params import Param
+from genlens.core.saliency.problem import Problem
 
 
 def _mean_image(problem: Problem) -> torch.Tensor:

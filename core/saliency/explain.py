@@ -6,16 +6,16 @@ from typing import Any
 
 import torch
 
-from core.errors import ParameterError
-from core.models import Classifier
-from core.progress import ProgressCallback, no_progress
-from core.saliency.infill import Infiller, check_infiller, make_infiller
-from core.saliency.methods import get_method
-from core.saliency.noise import SampleNoise
-from core.saliency.params import resolve_params
-from core.saliency.problem import Problem
-from core.saliency.result import SaliencyResult
-from core.saliency.score import target_probability
+from genlens.core.errors import ParameterError
+from genlens.core.models import Classifier
+from genlens.core.progress import ProgressCallback, no_progress
+from genlens.core.saliency.infill import Infiller, check_infiller, make_infiller
+from genlens.core.saliency.methods import get_method
+from genlens.core.saliency.noise import SampleNoise
+from genlens.core.saliency.params import resolve_params
+from genlens.core.saliency.problem import Problem
+from genlens.core.saliency.result import SaliencyResult
+from genlens.core.saliency.score import target_probability
 
 Target = int | Sequence[int] | torch.Tensor | None
 
@@ -35,11 +35,11 @@ def explain(
     """Explain why ``classifier`` assigns ``target`` to each image.
 
     Args:
-        classifier: a :class:`~core.models.Classifier` (takes [0, 1] images).
+        classifier: a :class:`~genlens.core.models.Classifier` (takes [0, 1] images).
         images: (B, C, H, W) float in [0, 1], C and (H, W) matching the classifier's input.
         target: class per image: ``None`` (the predicted class), one int for all, or B ints.
-        method: a name from :func:`core.saliency.method_names`, e.g. ``"fido-ssr"``.
-        infill: a name from :func:`core.saliency.infiller_names`, used by FIDO/BBMP and for
+        method: a name from :func:`genlens.core.saliency.method_names`, e.g. ``"fido-ssr"``.
+        infill: a name from :func:`genlens.core.saliency.infiller_names`, used by FIDO/BBMP and for
             the counterfactual views of every method.
         steps, samples: shortcuts for the method parameters of those names (``None`` = default).
         seed: image ``b`` draws its randomness from a generator seeded ``seed + b``, so a batch
@@ -55,8 +55,9 @@ def explain(
     chosen = get_method(method)
     check_infiller(infill)
     given = dict(method_params)
-    given.update({key: value for key, value in (("steps", steps), ("samples", samples))
-                  if value is not None})
+    given.update(
+        {key: value for key, value in (("steps", steps), ("samples", samples)) if value is not None}
+    )
     params = resolve_params(method, chosen.params, given)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**62:
         raise ParameterError(f"seed must be an integer in [0, 2**62), got {seed!r}")
@@ -143,5 +144,3 @@ def _composite(
 ) -> torch.Tensor:
     fill = infiller.fill(images, observed, noise)
     return observed * images + (1 - observed) * fill
-
-

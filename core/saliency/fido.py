@@ -14,15 +14,15 @@ Read-out (register row 24): we upsample the **probabilities**, exactly as in tra
 map is the optimised quantity itself (the original upsampled logits at read-out, a slightly
 sharper map). SSR map = keep probability - 0.5, SDR map = drop probability - 0.5; both in
 [-0.5, 0.5], higher = more salient. Counterfactuals use one seeded Bernoulli draw of the
-final mask distribution (see :func:`core.saliency.methods.sampled_region`).
+final mask distribution (see :func:`genlens.core.saliency.methods.sampled_region`).
 """
 
 import torch
 
-from core.saliency.noise import SampleNoise
-from core.saliency.optimise import MASK_PARAMS, MaskObjective, upsample
-from core.saliency.params import Param
-from core.saliency.problem import Problem
+from genlens.core.saliency.noise import SampleNoise
+from genlens.core.saliency.optimise import MASK_PARAMS, MaskObjective, upsample
+from genlens.core.saliency.params import Param
+from genlens.core.saliency.problem import Problem
 
 EPS = torch.finfo(torch.float32).eps
 
@@ -35,9 +35,7 @@ FIDO_PARAMS: dict[str, Param] = {
 }
 
 
-def relaxed_keep(
-    drop: torch.Tensor, noise: SampleNoise, samples: int, tau: float
-) -> torch.Tensor:
+def relaxed_keep(drop: torch.Tensor, noise: SampleNoise, samples: int, tau: float) -> torch.Tensor:
     """Concrete keep masks ``z = 1 - d`` (B*S, 1, H, W) for drop probabilities (B, 1, H, W).
 
     ``d = sigmoid((logit(P) + logit(u)) / tau)`` with fresh uniform noise u per pixel and sample

@@ -5,8 +5,9 @@ Every in-filler takes a batch of images (N, C, H, W) in [0, 1], a hard mask ``ob
 and returns a fill (N, C, H, W) in [0, 1] defined at every pixel. Callers composite
 ``z * x + (1 - z) * fill``; the fill is computed without gradients.
 
-Registry names: ``mean``, ``blur``, ``random``, ``local-mean``, ``telea`` and, once a trained
-model is plugged in with :func:`register_infiller`, ``learned``.
+Registry names (:mod:`genlens.catalog`): ``mean``, ``blur``, ``random``, ``local-mean``,
+``telea``, the shipped learned in-fillers ``learned-<world>`` and ``learned`` (the one of the
+classifier's world); anywhere a name is taken, an :class:`Infiller` object is taken too.
 """
 
 import math
@@ -19,9 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from core.errors import ParameterError
-from core.models import Classifier
-from core.saliency.noise import SampleNoise
+from genlens.core.errors import ParameterError
+from genlens.core.models import Classifier
+from genlens.core.registries import INFILLERS
+from genlens.core.saliency.noise import SampleNoise
 
 Fill = Callable[[torch.Tensor, SampleNoise], torch.Tensor]
 
@@ -177,47 +179,61 @@ def _mean_colour(classifier: Classifier) -> torch.Tensor:
     return torch.tensor(classifier.preprocessing.mean, device=classifier.device)
 
 
-_INFILLERS: dict[str, InfillerFactory] = {
-    "mean": lambda classifier: MeanInfiller(_mean_colour(classifier)),
-    "blur": lambda classifier: BlurInfiller(),
-    "random": lambda classifier: RandomColourInfiller(),
-    "local-mean": lambda classifier: LocalMeanInfiller(_mean_colour(classifier)),
-    "telea": lambda classifier: TeleaInfiller(),
-}
+def mean_infiller(classifier: Classifier) -> Infiller:
+    """``mean``: the classifier's normalisation mean colour everywhere."""
+    return MeanInfiller(_mean_colour(classifier))
+
+
+def blur_infiller(classifier: Classifier) -> Infiller:
+    """``blur``: a Gaussian blur of the image."""
+    return BlurInfiller()
+
+
+def random_infiller(classifier: Classifier) -> Infiller:
+    """``random``: uniform random colours per pixel."""
+    return RandomColourInfiller()
+
+
+def local_mean_infiller(classifier: Classifier) -> Infiller:
+    """``local-mean``: the mean of the observed pixels around each unobserved one."""
+    return LocalMeanInfiller(_mean_colour(classifier))
+
+
+def telea_infiller(classifier: Classifier) -> Infiller:
+    """``telea``: OpenCV's fast-marching in-painting."""
+    return TeleaInfiller()
 
 
 def register_infiller(name: str, factory: InfillerFactory) -> None:
-    """Register ``factory(classifier) -> Infiller`` under ``name`` (e.g. ``"learned"``).
+    """Register ``factory(classifier) -> Infiller`` under ``name``; re-registering replaces it.
 
-    The generative-models issue plugs its trained model in with
-    ``register_infiller("learned", lambda clf: LearnedInfiller(model.to(clf.device)))``.
-    Re-registering a name replaces it.
+    The shipped learned in-fillers are registered this way by :mod:`genlens.catalog`
+    (``learned-<world>`` and ``learned``).
     """
     if not name or not callable(factory):
         raise ParameterError("register_infiller needs a non-empty name and a callable factory")
-    _INFILLERS[name] = factory
+    INFILLERS.register(name, factory)
 
 
 def infiller_names() -> list[str]:
     """Names accepted by :func:`make_infiller`."""
-    return sorted(_INFILLERS)
+    return INFILLERS.names()
 
 
-def check_infiller(name: str) -> None:
-    """Raise :class:`ParameterError` unless ``name`` is a registered in-filler."""
-    if name in _INFILLERS:
+def check_infiller(infill: str | Infiller) -> None:
+    """Raise :class:`ParameterError` unless ``infill`` is an Infiller or a registered name."""
+    if isinstance(infill, Infiller) or (isinstance(infill, str) and infill in INFILLERS):
         return
-    hint = (
-        " ('learned' appears once a trained in-painting model is registered with register_infiller)"
-        if name == "learned"
-        else ""
-    )
     raise ParameterError(
-        f"unknown in-filler {name!r}; choose from {', '.join(infiller_names())}{hint}"
+        f"unknown in-filler {infill!r}; choose from {', '.join(infiller_names())} "
+        "or pass an Infiller"
     )
 
 
-def make_infiller(name: str, classifier: Classifier) -> Infiller:
-    """Build the in-filler ``name`` for ``classifier`` (its mean colour and device)."""
-    check_infiller(name)
-    return _INFILLERS[name](classifier)
+def make_infiller(infill: str | Infiller, classifier: Classifier) -> Infiller:
+    """The in-filler ``infill`` for ``classifier``: a registered name (built for the classifier's
+    mean colour and device) or an :class:`Infiller` object, returned as it is."""
+    check_infiller(infill)
+    if isinstance(infill, Infiller):
+        return infill
+    return INFILLERS.get(infill)(classifier)

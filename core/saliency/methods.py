@@ -1,4 +1,4 @@
-"""The method registry: one :class:`Method` per name, no if-chains.
+"""Saliency methods: one :class:`Method` per name, registered in :mod:`genlens.catalog`.
 
 Each method declares its parameters (defaults and ranges), how its map is binarised into the
 salient region used for the counterfactuals, and which counterfactual view it returns.
@@ -10,15 +10,16 @@ from functools import partial
 
 import torch
 
-from core.errors import ParameterError
-from core.models import Classifier
-from core.saliency import baselines
-from core.saliency.bbmp import BBMP_PARAMS, bbmp
-from core.saliency.fido import FIDO_PARAMS, fido
-from core.saliency.noise import SampleNoise
-from core.saliency.params import Param
-from core.saliency.problem import Problem
-from core.saliency.rise import RISE_PARAMS, rise
+from genlens.core.errors import ParameterError
+from genlens.core.models import Classifier
+from genlens.core.registries import METHODS
+from genlens.core.saliency import baselines
+from genlens.core.saliency.bbmp import BBMP_PARAMS, bbmp
+from genlens.core.saliency.fido import FIDO_PARAMS, fido
+from genlens.core.saliency.noise import SampleNoise
+from genlens.core.saliency.params import Param
+from genlens.core.saliency.problem import Problem
+from genlens.core.saliency.rise import RISE_PARAMS, rise
 
 
 def sampled_region(maps: torch.Tensor, noise: SampleNoise) -> torch.Tensor:
@@ -70,69 +71,56 @@ class Method:
     uses_infiller: bool = False
 
 
-METHODS: dict[str, Method] = {
-    method.name: method
-    for method in [
-        Method(
-            "fido-ssr",
-            partial(fido, objective="ssr"),
-            FIDO_PARAMS,
-            sampled_region,
-            "kept",
-            uses_infiller=True,
-        ),
-        Method(
-            "fido-sdr",
-            partial(fido, objective="sdr"),
-            FIDO_PARAMS,
-            sampled_region,
-            uses_infiller=True,
-        ),
-        Method(
-            "bbmp-ssr",
-            partial(bbmp, objective="ssr"),
-            BBMP_PARAMS,
-            positive_region,
-            "kept",
-            uses_infiller=True,
-        ),
-        Method(
-            "bbmp-sdr",
-            partial(bbmp, objective="sdr"),
-            BBMP_PARAMS,
-            positive_region,
-            uses_infiller=True,
-        ),
-        Method("gradient", baselines.gradient, {}),
-        Method("input-x-gradient", baselines.input_x_gradient, {}),
-        Method("integrated-gradients", baselines.integrated_gradients, baselines.IG_PARAMS),
-        Method("smoothgrad", baselines.smoothgrad, baselines.SMOOTHGRAD_PARAMS),
-        Method(
-            "grad-cam", baselines.grad_cam, baselines.GRADCAM_PARAMS, check=baselines.check_gradcam
-        ),
-        Method("occlusion", baselines.occlusion, baselines.OCCLUSION_PARAMS),
-        Method("rise", rise, RISE_PARAMS),
-    ]
-}
+FIDO_SSR = Method(
+    "fido-ssr",
+    partial(fido, objective="ssr"),
+    FIDO_PARAMS,
+    sampled_region,
+    "kept",
+    uses_infiller=True,
+)
+FIDO_SDR = Method(
+    "fido-sdr", partial(fido, objective="sdr"), FIDO_PARAMS, sampled_region, uses_infiller=True
+)
+BBMP_SSR = Method(
+    "bbmp-ssr",
+    partial(bbmp, objective="ssr"),
+    BBMP_PARAMS,
+    positive_region,
+    "kept",
+    uses_infiller=True,
+)
+BBMP_SDR = Method(
+    "bbmp-sdr", partial(bbmp, objective="sdr"), BBMP_PARAMS, positive_region, uses_infiller=True
+)
+GRADIENT = Method("gradient", baselines.gradient, {})
+INPUT_X_GRADIENT = Method("input-x-gradient", baselines.input_x_gradient, {})
+INTEGRATED_GRADIENTS = Method(
+    "integrated-gradients", baselines.integrated_gradients, baselines.IG_PARAMS
+)
+SMOOTHGRAD = Method("smoothgrad", baselines.smoothgrad, baselines.SMOOTHGRAD_PARAMS)
+GRAD_CAM = Method(
+    "grad-cam", baselines.grad_cam, baselines.GRADCAM_PARAMS, check=baselines.check_gradcam
+)
+OCCLUSION = Method("occlusion", baselines.occlusion, baselines.OCCLUSION_PARAMS)
+RISE = Method("rise", rise, RISE_PARAMS)
 
 
 def method_names() -> list[str]:
-    """Names accepted by :func:`get_method`, in registry order."""
-    return list(METHODS)
+    """Names accepted by :func:`get_method`, in registration order (the catalog's first)."""
+    return METHODS.names(sort=False)
 
 
 def get_method(name: str) -> Method:
     """The method ``name``; unknown names raise :class:`ParameterError` listing valid ones."""
-    if name not in METHODS:
-        raise ParameterError(f"unknown saliency method {name!r}; choose from {', '.join(METHODS)}")
-    return METHODS[name]
+    return METHODS.get(name)
 
 
 def register_method(method: Method) -> None:
     """Add a saliency method under ``method.name`` (names are unique); it is then usable by
-    :func:`core.saliency.explain`, the CLI, the worker and the benchmark runner."""
-    if not method.name or not callable(method.run):
+    :func:`genlens.core.saliency.explain`, the CLI, the worker and the benchmark runner."""
+    if not isinstance(method, Method) or not method.name or not callable(method.run):
         raise ParameterError("register_method needs a Method with a name and a callable run")
     if method.name in METHODS:
         raise ParameterError(f"saliency method {method.name!r} is already registered")
-    METHODS[method.name] = method
+    METHODS.register(method.name, method)

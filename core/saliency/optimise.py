@@ -6,11 +6,11 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from core.progress import ProgressCallback
-from core.saliency.noise import SampleNoise
-from core.saliency.params import Param
-from core.saliency.problem import Problem
-from core.saliency.score import log_odds
+from genlens.core.progress import ProgressCallback
+from genlens.core.saliency.noise import SampleNoise
+from genlens.core.saliency.params import Param
+from genlens.core.saliency.problem import Problem
+from genlens.core.saliency.score import log_odds
 
 MASK_PARAMS: dict[str, Param] = {
     "steps": Param(300, low=1, high=100_000, doc="optimisation steps (one Adam step each)"),
@@ -127,5 +127,6 @@ class MaskObjective:
 
     def optimise(self, loss: Callable[[int], torch.Tensor]) -> None:
         """Run Adam on the mask parameter for ``params["steps"]`` steps."""
-        run_adam(self.parameter, loss, self.params["steps"], self.params["lr"],
-                 self.problem.progress)
+        run_adam(
+            self.parameter, loss, self.params["steps"], self.params["lr"], self.problem.progress
+        )

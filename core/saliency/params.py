@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.errors import ParameterError
+from genlens.core.errors import ParameterError
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 import torch
 
-from core.models import Classifier
-from core.progress import ProgressCallback
-from core.saliency.infill import Infiller
+from genlens.core.models import Classifier
+from genlens.core.progress import ProgressCallback
+from genlens.core.saliency.infill import Infiller
 
 
 @dataclass(frozen=True)

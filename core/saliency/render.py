@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from core.saliency.result import SaliencyResult
+from genlens.core.saliency.result import SaliencyResult
 
 COLORMAP = "jet"
 

@@ -1,4 +1,4 @@
-"""The result of one :func:`core.saliency.explain` call."""
+"""The result of one :func:`genlens.core.saliency.explain` call."""
 
 from dataclasses import dataclass
 from typing import Any

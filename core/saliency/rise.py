@@ -11,9 +11,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-from core.saliency.params import Param
-from core.saliency.problem import Problem
-from core.saliency.score import target_probability
+from genlens.core.saliency.params import Param
+from genlens.core.saliency.problem import Problem
+from genlens.core.saliency.score import target_probability
 
 RISE_PARAMS = {
     "samples": Param(4000, low=1, high=1_000_000, doc="number of random masks N"),
@@ -31,8 +31,12 @@ def rise_masks(
     height, width = size
     cell_h, cell_w = math.ceil(height / cells), math.ceil(width / cells)
     grid = (torch.rand(count, 1, cells, cells, generator=generator, device=device) < keep).float()
-    big = F.interpolate(grid, size=((cells + 1) * cell_h, (cells + 1) * cell_w), mode="bilinear",
-                        align_corners=False)[:, 0]
+    big = F.interpolate(
+        grid,
+        size=((cells + 1) * cell_h, (cells + 1) * cell_w),
+        mode="bilinear",
+        align_corners=False,
+    )[:, 0]
     dy = torch.randint(0, cell_h, (count,), generator=generator, device=device)
     dx = torch.randint(0, cell_w, (count,), generator=generator, device=device)
     rows = (dy[:, None] + torch.arange(height, device=device))[:, :, None]

@@ -1,13 +1,20 @@
 """One training pattern for every model genlens ships (classifiers, in-fillers, priors).
 
->>> from core.training import TrainConfig, train
+>>> from genlens.core.training import TrainConfig, train
 >>> result = train(TrainConfig("classifier", "fmnist", "runs/fmnist-cnn", steps=2000))
 """
 
-from core.training import conditional_task as _conditional_task  # noqa: F401  (registers it)
-from core.training.config import TrainConfig
-from core.training.tasks import TASKS, task_factory
-from core.training.trainer import StepCallback, Trainer, TrainResult, TrainTask, autocast, lr_scale
+from genlens.core.training import conditional_task as _conditional_task  # noqa: F401  (registers it)
+from genlens.core.training.config import TrainConfig
+from genlens.core.training.tasks import TASKS, task_factory
+from genlens.core.training.trainer import (
+    StepCallback,
+    Trainer,
+    TrainResult,
+    TrainTask,
+    autocast,
+    lr_scale,
+)
 
 
 def train(

@@ -20,10 +20,10 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from core.errors import ModelLoadError
+from genlens.core.errors import ModelLoadError
 
 if TYPE_CHECKING:
-    from core.training.trainer import TrainTask
+    from genlens.core.training.trainer import TrainTask
 
 
 def save_weights(module: nn.Module, path: Path) -> Path:

@@ -21,7 +21,8 @@ feature/output heads, dist = MSE or CCC (``distance``)):
   horizontally and vertically adjacent pixels) of the edit, which penalises high-frequency
   textures that steer the classifier without looking like an edit (0 = off).
 
-Option ``output`` (``direct`` | ``residual``, :class:`~core.generative.conditional.nets.Output`)
+Option ``output`` (``direct`` | ``residual``,
+:class:`~genlens.core.generative.conditional.nets.Output`)
 chooses whether G redraws the image (StarGAN, default) or adds a bounded change to its input.
 
 Data: the world's training images with their features and logits, computed once at start.
@@ -32,20 +33,20 @@ from typing import Any, ClassVar
 import torch
 import torch.nn.functional as F
 
-from core.errors import ParameterError
-from core.generative.conditional.editor import fit_editor, traversal_targets
-from core.generative.conditional.features import default_layer, extract, features_and_logits
-from core.generative.conditional.losses import (
+from genlens.core.errors import ParameterError
+from genlens.core.generative.conditional.editor import fit_editor, traversal_targets
+from genlens.core.generative.conditional.features import default_layer, extract, features_and_logits
+from genlens.core.generative.conditional.losses import (
     feature_distance,
     gradient_penalty,
     total_variation,
 )
-from core.generative.conditional.metrics import conditional_metrics
-from core.generative.conditional.nets import ConditionalModel, FeatureCritic
-from core.generative.loading import architecture, build, resolve_classifier
-from core.generative.worlds import to_unit
-from core.training.config import TrainConfig
-from core.training.tasks import TASKS, WorldTask, _eval_split
+from genlens.core.generative.conditional.metrics import conditional_metrics
+from genlens.core.generative.conditional.nets import ConditionalModel, FeatureCritic
+from genlens.core.generative.loading import architecture, build, resolve_classifier
+from genlens.core.generative.worlds import to_unit
+from genlens.core.training.config import TrainConfig
+from genlens.core.training.tasks import TASKS, WorldTask, _eval_split
 
 SAMPLE_ROWS = 6
 

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.errors import ParameterError
+from genlens.core.errors import ParameterError
 
 
 @dataclass

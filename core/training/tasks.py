@@ -17,15 +17,15 @@ from typing import Any, ClassVar
 import torch
 import torch.nn.functional as F
 
-from core.errors import ParameterError
-from core.generative.loading import architecture, build, resolve_classifier
-from core.generative.masks import fido_masks
-from core.generative.nets import GLOBAL_POOLS, PENULTIMATE
-from core.generative.prior import penultimate_features
-from core.generative.worlds import World, get_world, to_unit
-from core.saliency.infill import BlurInfiller, LocalMeanInfiller
-from core.training.config import TrainConfig
-from core.training.trainer import TrainTask, autocast
+from genlens.core.errors import ParameterError
+from genlens.core.generative.loading import architecture, build, resolve_classifier
+from genlens.core.generative.masks import fido_masks
+from genlens.core.generative.nets import GLOBAL_POOLS, PENULTIMATE
+from genlens.core.generative.prior import penultimate_features
+from genlens.core.generative.worlds import World, get_world, to_unit
+from genlens.core.saliency.infill import BlurInfiller, LocalMeanInfiller
+from genlens.core.training.config import TrainConfig
+from genlens.core.training.trainer import TrainTask, autocast
 
 EVAL_BATCH = 500
 STATISTICS_IMAGES = 5_000

@@ -24,18 +24,18 @@ import torch
 from torch import nn
 from torchvision.utils import make_grid
 
-import core
-from core.data.images import save_png
-from core.device import resolve_device
-from core.errors import ParameterError
-from core.training.checkpoint import (
+import genlens
+from genlens.core.data.images import save_png
+from genlens.core.device import resolve_device
+from genlens.core.errors import ParameterError
+from genlens.core.training.checkpoint import (
     data_hash,
     load_training_state,
     save_card,
     save_training_state,
     save_weights,
 )
-from core.training.config import TrainConfig
+from genlens.core.training.config import TrainConfig
 
 StepCallback = Callable[[int, int, dict[str, float]], None]
 """``on_step(done, total, losses)`` after every optimisation step."""
@@ -217,7 +217,7 @@ class Trainer:
             "config": self.config.to_json(),
             "metrics": metrics,
             "parameters": sum(p.numel() for p in export.parameters()),
-            "genlens_version": core.__version__,
+            "genlens_version": genlens.__version__,
             "torch_version": torch.__version__,
             "device": self.device.type,
             "command": self.command,

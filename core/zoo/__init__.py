@@ -3,30 +3,28 @@
 The card says what a model is (``kind``: classifier | infiller | prior | conditional), which
 ``world`` it belongs to (``fmnist`` 32x32, ``blockfashion`` 64x64, ``faces`` 64x64 RGB), its
 metrics, the command that reproduces it, its seed and wall time. :func:`zoo_models` lists them.
+This package only reads cards (no torch): :mod:`genlens.catalog` registers the models by name.
 
 Names everywhere:
 
-* classifiers: ``load_classifier("fmnist-cnn")`` (registered by ``core.models`` at import).
-* in-fillers (after :func:`register_zoo`): ``learned-<world>`` (e.g. ``learned-fmnist``), and
-  ``learned``, which picks the in-filler of the classifier's world: the world in the card of a
-  zoo classifier, otherwise the world whose image size and channels match the classifier's
-  input (a 32x32 grayscale classifier gets ``learned-fmnist``).
-* generator priors (after :func:`register_zoo`): ``<world>-deepsim`` (e.g. ``fmnist-deepsim``)
-  in the DGN-AM prior registry.
+* classifiers: ``load_classifier("fmnist-cnn")``.
+* in-fillers: ``learned-<world>`` (e.g. ``learned-fmnist``), and ``learned``, which picks the
+  in-filler of the classifier's world: the world in the card of a zoo classifier, otherwise the
+  world whose image size and channels match the classifier's input (a 32x32 grayscale
+  classifier gets ``learned-fmnist``); see :mod:`genlens.core.generative.shipped`.
+* generator priors: ``<world>-deepsim`` (e.g. ``fmnist-deepsim``) in the DGN-AM prior registry.
 * conditional generators (kind ``conditional``, feature editor): ``fmnist-conditional`` and
   ``faces-conditional``, loaded by name with
-  ``core.generative.conditional.load_conditional(name)``.
-
-:func:`register_zoo` is idempotent; ``demo.cli`` calls it, other entry points (worker, notebooks)
-call it once at start-up.
+  ``genlens.core.generative.conditional.api.load_conditional(name)``.
 """
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from genlens.core.errors import ModelLoadError
 
 ZOO_DIR = Path(__file__).parent
 
@@ -64,8 +62,6 @@ def zoo_models() -> tuple[ZooModel, ...]:
 
 def zoo_model(name: str) -> ZooModel:
     """The shipped model called ``name``."""
-    from core.errors import ModelLoadError
-
     for model in zoo_models():
         if model.name == name:
             return model
@@ -78,42 +74,4 @@ def zoo_of_kind(kind: str) -> list[ZooModel]:
     return [model for model in zoo_models() if model.kind == kind]
 
 
-def register_zoo_classifiers(register: Callable[[str, str, Callable[[], Any]], None]) -> None:
-    """Register every shipped classifier with ``register(name, description, factory)``."""
-    for model in zoo_of_kind("classifier"):
-        register(model.name, model.description, _classifier_factory(model.folder, model.name))
-
-
-def _classifier_factory(folder: Path, name: str) -> Callable[[], Any]:
-    def factory() -> Any:
-        from core.generative.loading import trained_classifier
-
-        return trained_classifier(folder, name)
-
-    return factory
-
-
-_REGISTERED = False
-
-
-def register_zoo() -> None:
-    """Plug the shipped in-fillers and priors into the saliency and DGN-AM registries."""
-    global _REGISTERED
-    if _REGISTERED:
-        return
-    from core.zoo.plugins import register_infillers, register_priors
-
-    register_infillers()
-    register_priors()
-    _REGISTERED = True
-
-
-__all__ = [
-    "ZOO_DIR",
-    "ZooModel",
-    "register_zoo",
-    "register_zoo_classifiers",
-    "zoo_model",
-    "zoo_models",
-    "zoo_of_kind",
-]
+__all__ = ["ZOO_DIR", "ZooModel", "zoo_model", "zoo_models", "zoo_of_kind"]

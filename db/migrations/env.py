@@ -1,18 +1,16 @@
-"""Alembic environment: uses the connection handed over by :func:`db.migrate.upgrade`, or
+"""Alembic environment: uses the connection handed over by :func:`genlens.db.migrate.upgrade`, or
 creates an engine from ``sqlalchemy.url`` (batch mode for SQLite ALTERs)."""
 
 from alembic import context
 
-from db.engine import make_engine
-from db.models import Base
+from genlens.db.engine import make_engine
+from genlens.db.models import Base
 
 config = context.config
 
 
 def _run(connection) -> None:
-    context.configure(
-        connection=connection, target_metadata=Base.metadata, render_as_batch=True
-    )
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,6 +1,6 @@
 """``genlens`` command line. Each module listed here registers its commands on ``app``."""
 
-from demo.cli import (  # noqa: F401  (command registration)
+from genlens.demo.cli import (  # noqa: F401  (command registration)
     bench,
     classify,
     explain,
@@ -12,6 +12,6 @@ from demo.cli import (  # noqa: F401  (command registration)
     ui,
     visualize,
 )
-from demo.cli.app import app, main
+from genlens.demo.cli.app import app, main
 
 __all__ = ["app", "main"]

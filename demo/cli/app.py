@@ -7,10 +7,10 @@ from contextlib import contextmanager
 import typer
 from tqdm import tqdm
 
-from core.errors import GenlensError
-from core.plugins import import_plugins
-from core.progress import ProgressCallback
-from worker.settings import Settings
+from genlens.core.errors import GenlensError
+from genlens.core.plugins import import_plugins
+from genlens.core.progress import ProgressCallback
+from genlens.worker.settings import Settings
 
 app = typer.Typer(
     name="genlens",

@@ -3,10 +3,10 @@
 import typer
 from rich.console import Console
 
-from demo.cli.app import app, progress_bar
-from evaluation.leaderboard import leaderboard_table, write_outputs
-from evaluation.runner import run_benchmark
-from evaluation.suites import get_suite, suite_names
+from genlens.demo.cli.app import app, progress_bar
+from genlens.evaluation.leaderboard import leaderboard_table, write_outputs
+from genlens.evaluation.runner import run_benchmark
+from genlens.evaluation.suites import get_suite, suite_names
 
 bench_app = typer.Typer(help="Benchmark saliency methods on a suite and print the leaderboard.")
 app.add_typer(bench_app, name="bench")

@@ -4,10 +4,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from core.data import image_label, resolve_image
-from core.errors import ParameterError
-from core.models import load_classifier
-from demo.cli.app import app
+from genlens.core.data import image_label, resolve_image
+from genlens.core.errors import ParameterError
+from genlens.core.models import load_classifier
+from genlens.demo.cli.app import app
 
 
 @app.command("classify")

@@ -7,12 +7,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from core.data import image_label, resolve_image, save_png
-from core.models import load_classifier
-from core.saliency import explain as explain_images
-from core.saliency import infiller_names, method_names
-from core.saliency.render import figure, overlay
-from demo.cli.app import app, progress_bar
+from genlens.core.data import image_label, resolve_image, save_png
+from genlens.core.models import load_classifier
+from genlens.core.saliency import explain as explain_images
+from genlens.core.saliency import infiller_names, method_names
+from genlens.core.saliency.render import figure, overlay
+from genlens.demo.cli.app import app, progress_bar
 
 
 @app.command("explain")
@@ -21,7 +21,9 @@ def explain(
         ..., help="Images to explain: files or sample:NAME (e.g. sample:chelsea)."
     ),
     model: str = typer.Option(
-        "efficientnet_lite0", "--model", "-m",
+        "efficientnet_lite0",
+        "--model",
+        "-m",
         help="Model name (see `genlens models`) or a weights file.",
     ),
     method: str = typer.Option("fido-ssr", help=f"Saliency method: {', '.join(method_names())}."),
@@ -43,12 +45,25 @@ def explain(
     batch = classifier.prepare([resolve_image(reference, mode=mode) for reference in images])
     with progress_bar(f"{method} x {len(images)} image(s)") as progress:
         result = explain_images(
-            classifier, batch, target=target, method=method, infill=infill,
-            steps=steps, samples=samples, seed=seed, progress=progress,
+            classifier,
+            batch,
+            target=target,
+            method=method,
+            infill=infill,
+            steps=steps,
+            samples=samples,
+            seed=seed,
+            progress=progress,
         )
     out.mkdir(parents=True, exist_ok=True)
     table = Table(
-        "image", "class", "label", "p original", "p evidence kept", "p evidence removed", "files",
+        "image",
+        "class",
+        "label",
+        "p original",
+        "p evidence kept",
+        "p evidence removed",
+        "files",
         title=f"{method} + {infill} on {classifier.name} ({result.seconds:.1f} s)",
     )
     for index, reference in enumerate(images):
@@ -57,8 +72,12 @@ def explain(
         save_png(figure(result, batch, index), out / f"{stem}_figure.png")
         np.save(out / f"{stem}_map.npy", result.maps[index].numpy())
         table.add_row(
-            image_label(reference), str(int(result.target[index])), result.target_labels[index],
-            f"{float(result.prob_original[index]):.4f}", f"{float(result.prob_kept[index]):.4f}",
-            f"{float(result.prob_removed[index]):.4f}", f"{out / stem}_*",
+            image_label(reference),
+            str(int(result.target[index])),
+            result.target_labels[index],
+            f"{float(result.prob_original[index]):.4f}",
+            f"{float(result.prob_kept[index]):.4f}",
+            f"{float(result.prob_removed[index]):.4f}",
+            f"{out / stem}_*",
         )
     Console().print(table)

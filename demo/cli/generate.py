@@ -16,9 +16,9 @@ from pathlib import Path
 
 import typer
 
-from core.data import image_label, save_png
-from core.errors import ParameterError
-from core.generative.conditional.api import (
+from genlens.core.data import image_label, save_png
+from genlens.core.errors import ParameterError
+from genlens.core.generative.conditional.api import (
     EditResult,
     component_effects,
     edit,
@@ -28,7 +28,7 @@ from core.generative.conditional.api import (
     render_with,
     resolve_reference,
 )
-from demo.cli.app import app, progress_bar
+from genlens.demo.cli.app import app, progress_bar
 
 
 def _numbers(text: str, what: str) -> list[float]:

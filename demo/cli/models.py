@@ -3,8 +3,8 @@
 from rich.console import Console
 from rich.table import Table
 
-from core.models import registered_classifiers
-from demo.cli.app import app
+from genlens.core.models import registered_classifiers
+from genlens.demo.cli.app import app
 
 
 @app.command("models")

@@ -1,6 +1,6 @@
 """Service commands: ``genlens db upgrade``, ``genlens worker``, ``genlens submit ...``,
 ``genlens jobs`` and ``genlens cancel``. Configuration comes from ``GENLENS_*`` variables
-(see :class:`worker.settings.Settings`); the default needs no server."""
+(see :class:`genlens.worker.settings.Settings`); the default needs no server."""
 
 import time
 from pathlib import Path
@@ -9,16 +9,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from core.saliency import get_method
-from db.migrate import upgrade
-from demo.cli.app import app, progress_bar
-from demo.cli.train import parse_option
-from worker.client import JobClient, JobStatus
-from worker.settings import get_settings
+from genlens.core.saliency import get_method
+from genlens.db.migrate import upgrade
+from genlens.demo.cli.app import app, progress_bar
+from genlens.demo.cli.train import parse_option
+from genlens.worker.client import JobClient, JobStatus
+from genlens.worker.settings import get_settings
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
-submit_app = typer.Typer(help="Submit jobs to the workers; prints the job id.",
-                         no_args_is_help=True)
+submit_app = typer.Typer(
+    help="Submit jobs to the workers; prints the job id.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(submit_app, name="submit")
 
@@ -35,22 +36,36 @@ def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision."))
 def worker(
     queues: str = typer.Option("gpu,cpu", "--queues", "-Q", help="Comma-separated queues."),
     concurrency: int = typer.Option(1, "--concurrency", "-c", min=1, help="Pool processes."),
-    pool: str = typer.Option("prefork", "--pool", "-P",
-                             help="Celery pool; prefork is the one with time limits."),
+    pool: str = typer.Option(
+        "prefork", "--pool", "-P", help="Celery pool; prefork is the one with time limits."
+    ),
     name: str = typer.Option("genlens@%h", "--name", "-n", help="Worker node name."),
     loglevel: str = typer.Option("INFO", "--loglevel", "-l", help="Log level."),
 ) -> None:
     """Start a Celery worker (migrates the database first)."""
     settings = get_settings()
     upgrade(settings.database)
-    from worker.celery_app import app as celery
+    from genlens.worker.celery_app import app as celery
 
-    typer.echo(f"worker {name}: broker {settings.broker}, database {settings.database}",
-               err=True)
-    celery.worker_main([
-        "worker", "-Q", queues, "-c", str(concurrency), "-P", pool, "-n", name,
-        "-l", loglevel, "-E", "--without-gossip", "--without-mingle",
-    ])
+    typer.echo(f"worker {name}: broker {settings.broker}, database {settings.database}", err=True)
+    celery.worker_main(
+        [
+            "worker",
+            "-Q",
+            queues,
+            "-c",
+            str(concurrency),
+            "-P",
+            pool,
+            "-n",
+            name,
+            "-l",
+            loglevel,
+            "-E",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
 
 
 def _follow(client: JobClient, job_id: str) -> JobStatus:
@@ -87,8 +102,7 @@ def _reference(value: str) -> str:
 def _shortcuts(method: str, **values: int | None) -> dict[str, int]:
     """``steps``/``samples`` given on the command line, for the methods that declare them."""
     declared = get_method(method).params
-    return {key: value for key, value in values.items()
-            if value is not None and key in declared}
+    return {key: value for key, value in values.items() if value is not None and key in declared}
 
 
 @submit_app.command("explain")
@@ -105,10 +119,18 @@ def submit_explain(
 ) -> None:
     """Queue saliency explanations: one job, or a batch for several images x methods."""
     specs = [
-        {"kind": "explain", "image": _reference(image),
-         "model": model, "method": name, "infill": infill, "seed": seed, "target": target,
-         **_shortcuts(name, steps=steps, samples=samples)}
-        for image in images for name in method
+        {
+            "kind": "explain",
+            "image": _reference(image),
+            "model": model,
+            "method": name,
+            "infill": infill,
+            "seed": seed,
+            "target": target,
+            **_shortcuts(name, steps=steps, samples=samples),
+        }
+        for image in images
+        for name in method
     ]
     _submit(specs, wait)
 
@@ -138,29 +160,46 @@ def submit_train(
     wait: bool = typer.Option(False, "--wait", help="Follow progress, then print artifacts."),
 ) -> None:
     """Queue a training run (as `genlens train`); weights and card become artifacts."""
-    spec = {"kind": "train", "task": task, "dataset": dataset, "steps": steps,
-            "batch_size": batch_size, "lr": lr, "seed": seed, "classifier": classifier,
-            "options": dict(parse_option(item) for item in option), "eval_size": eval_size}
+    spec = {
+        "kind": "train",
+        "task": task,
+        "dataset": dataset,
+        "steps": steps,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
+        "classifier": classifier,
+        "options": dict(parse_option(item) for item in option),
+        "eval_size": eval_size,
+    }
     _submit([spec], wait)
 
 
 @submit_app.command("generate")
 def submit_generate(
     image: str = typer.Argument(..., help="File, sample:NAME or WORLD:SPLIT:INDEX."),
-    model: str = typer.Option("fmnist-conditional", "--model", "-m",
-                              help="Shipped conditional generator."),
+    model: str = typer.Option(
+        "fmnist-conditional", "--model", "-m", help="Shipped conditional generator."
+    ),
     traverse: str = typer.Option("1,2,3", help="Principal components to traverse, e.g. 1,2,3."),
     quantiles: str = typer.Option("10,50,90", help="Training quantiles (percent) per component."),
     target_image: str | None = typer.Option(
-        None, "--target-image", help="Render IMAGE with this image's features instead."),
+        None, "--target-image", help="Render IMAGE with this image's features instead."
+    ),
     wait: bool = typer.Option(False, "--wait", help="Follow progress, then print artifacts."),
 ) -> None:
     """Queue a conditional-generation job (feature traversals or another image's features)."""
+
     def numbers(text: str, kind: type) -> list:
         return [kind(part.strip().removeprefix("pc")) for part in text.split(",") if part.strip()]
 
-    spec = {"kind": "generate", "model": model, "image": _reference(image),
-            "traverse": numbers(traverse, int), "quantiles": numbers(quantiles, float)}
+    spec = {
+        "kind": "generate",
+        "model": model,
+        "image": _reference(image),
+        "traverse": numbers(traverse, int),
+        "quantiles": numbers(quantiles, float),
+    }
     if target_image is not None:
         spec["target_image"] = _reference(target_image)
     _submit([spec], wait)
@@ -180,8 +219,10 @@ def submit_sleep(
 def _print_result(client: JobClient, job_id: str) -> None:
     outcome = client.result(job_id)
     console = Console()
-    console.print(f"{outcome.status.kind} {job_id}: {outcome.status.status}"
-                  + (f" ({outcome.status.error})" if outcome.status.error else ""))
+    console.print(
+        f"{outcome.status.kind} {job_id}: {outcome.status.status}"
+        + (f" ({outcome.status.error})" if outcome.status.error else "")
+    )
     if outcome.result:
         console.print_json(data=outcome.result)
     for artifact in outcome.artifacts:
@@ -202,14 +243,22 @@ def jobs(
         if job_id is not None:
             _print_result(client, job_id)
             return
-        table = Table("id", "kind", "status", "progress", "attempts", "message / error",
-                      "artifacts")
+        table = Table(
+            "id", "kind", "status", "progress", "attempts", "message / error", "artifacts"
+        )
         for current in client.list(limit=limit, status=status):
-            paths = [f"{a.role}: {a.path}" for a in client.result(current.id).artifacts
-                     if a.role != "input"]
+            paths = [
+                f"{a.role}: {a.path}"
+                for a in client.result(current.id).artifacts
+                if a.role != "input"
+            ]
             table.add_row(
-                current.id, current.kind, current.status, f"{current.progress:.0%}",
-                str(current.attempts), current.error or current.message or "",
+                current.id,
+                current.kind,
+                current.status,
+                f"{current.progress:.0%}",
+                str(current.attempts),
+                current.error or current.message or "",
                 "\n".join(paths),
             )
         Console(width=250).print(table)
@@ -223,7 +272,8 @@ def cancel(job_id: str = typer.Argument(..., help="Job (or batch) to cancel.")) 
     client = JobClient()
     try:
         current = client.cancel(job_id)
-        typer.echo(f"{job_id}: {current.status}"
-                   + (" (cancel requested)" if not current.done else ""))
+        typer.echo(
+            f"{job_id}: {current.status}" + (" (cancel requested)" if not current.done else "")
+        )
     finally:
         client.close()

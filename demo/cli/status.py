@@ -8,23 +8,23 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from demo.cli.app import app
-from worker.health import health_report
-from worker.settings import get_settings
+from genlens.demo.cli.app import app
+from genlens.worker.health import health_report
+from genlens.worker.settings import get_settings
 
 
 @app.command("status")
 def status(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
-    queues: str = typer.Option("gpu,cpu", "--queues", "-Q",
-                               help="Queues that need a live worker (comma-separated)."),
+    queues: str = typer.Option(
+        "gpu,cpu", "--queues", "-Q", help="Queues that need a live worker (comma-separated)."
+    ),
     timeout: float = typer.Option(3.0, min=0.1, help="Seconds allowed to each check."),
     no_workers: bool = typer.Option(False, "--no-workers", help="Skip the worker check."),
 ) -> None:
     """Check database, broker, artifact store and workers; exit 1 when unhealthy."""
     wanted = [queue.strip() for queue in queues.split(",") if queue.strip()]
-    report = health_report(get_settings(), queues=wanted, timeout=timeout,
-                           workers=not no_workers)
+    report = health_report(get_settings(), queues=wanted, timeout=timeout, workers=not no_workers)
     if as_json:
         typer.echo(json.dumps(report, indent=2, sort_keys=True))
     else:

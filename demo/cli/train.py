@@ -1,8 +1,4 @@
-"""``genlens train classifier|infiller|prior|conditional``: train a model of a world, resumable.
-
-Importing this module also plugs the shipped in-fillers and priors (``core.zoo``) into the
-saliency and DGN-AM registries, so every ``genlens`` command can use them by name.
-"""
+"""``genlens train classifier|infiller|prior|conditional``: train a model of a world, resumable."""
 
 import json
 import sys
@@ -12,11 +8,8 @@ from pathlib import Path
 import typer
 from tqdm import tqdm
 
-from core.training import TrainConfig, train
-from core.zoo import register_zoo
-from demo.cli.app import app
-
-register_zoo()
+from genlens.core.training import TrainConfig, train
+from genlens.demo.cli.app import app
 
 
 class Kind(StrEnum):

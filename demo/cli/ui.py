@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 
-from demo.cli.app import app
-from demo.launcher import OFFLINE_ENV, run_demo
-from worker.settings import get_settings
+from genlens.demo.cli.app import app
+from genlens.demo.launcher import OFFLINE_ENV, run_demo
+from genlens.worker.settings import get_settings
 
 ui_app = typer.Typer(help="Web front ends (clients of the job service).", no_args_is_help=True)
 app.add_typer(ui_app, name="ui")
@@ -27,25 +27,41 @@ def _offline_env() -> None:
 def gradio(host: str = HOST, port: int = typer.Option(7860, "--port", help="TCP port.")) -> None:
     """Serve the Gradio demo (Explain, Visualize, Generate, Jobs, Leaderboard) and /healthz."""
     _offline_env()
-    from demo.gradio_app import serve
+    from genlens.demo.gradio_app import serve
 
     typer.echo(f"Gradio demo on http://{host}:{port}/", err=True)
     serve(host, port)
 
 
 @ui_app.command("streamlit")
-def streamlit(host: str = HOST,
-              port: int = typer.Option(8501, "--port", help="TCP port.")) -> None:
+def streamlit(host: str = HOST, port: int = typer.Option(8501, "--port", help="TCP port.")) -> None:
     """Serve the Streamlit app (batches, results, leaderboard, model cards)."""
     _offline_env()
     settings = get_settings()
     command = [
-        sys.executable, "-m", "streamlit", "run", str(STREAMLIT_APP),
-        "--server.address", host, "--server.port", str(port), "--server.headless", "true",
-        "--server.fileWatcherType", "none", "--server.runOnSave", "false",
-        "--server.maxUploadSize", str(settings.ui_batch_upload_mb),
-        "--browser.gatherUsageStats", "false", "--global.developmentMode", "false",
-        "--client.toolbarMode", "minimal",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(STREAMLIT_APP),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--server.fileWatcherType",
+        "none",
+        "--server.runOnSave",
+        "false",
+        "--server.maxUploadSize",
+        str(settings.ui_batch_upload_mb),
+        "--browser.gatherUsageStats",
+        "false",
+        "--global.developmentMode",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
     ]
     os.execv(sys.executable, command)
 

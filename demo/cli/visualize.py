@@ -5,11 +5,17 @@ from pathlib import Path
 
 import typer
 
-from core.data import image_label, resolve_image, save_png
-from core.featviz import LOGITS, ActivationRatio, FeatVizResult, contact_sheet, registered_priors
-from core.featviz.run import DEFAULT_PRIOR, METHODS, run_visualization
-from core.models import load_classifier
-from demo.cli.app import app, progress_bar
+from genlens.core.data import image_label, resolve_image, save_png
+from genlens.core.featviz import (
+    LOGITS,
+    ActivationRatio,
+    FeatVizResult,
+    contact_sheet,
+    registered_priors,
+)
+from genlens.core.featviz.run import DEFAULT_PRIOR, METHODS, run_visualization
+from genlens.core.models import load_classifier
+from genlens.demo.cli.app import app, progress_bar
 
 
 @app.command("visualize")

@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 import gradio as gr
 
-from core.errors import GenlensError
-from worker.client import JobStatus
+from genlens.core.errors import GenlensError
+from genlens.worker.client import JobStatus
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 UPLOAD_TYPES = [".png", ".jpg", ".jpeg", ".webp"]
@@ -34,7 +34,7 @@ def remember(my_jobs: list[str] | None, job_id: str) -> list[str]:
 
 
 def reporter(progress: gr.Progress) -> Callable[[JobStatus], None]:
-    """A :func:`demo.services.follow` callback that moves the Gradio progress bar."""
+    """A :func:`genlens.demo.services.follow` callback that moves the Gradio progress bar."""
 
     def report(current: JobStatus) -> None:
         progress(current.progress, desc=f"{current.status}: {current.message or ''}")

@@ -5,11 +5,11 @@ from typing import Any
 import gradio as gr
 from PIL import Image
 
-from core.data import ImageLimits, load_image, sample_image
-from core.errors import GenlensError
-from demo import services
-from demo.gradio_tabs.common import UPLOAD_TYPES, remember, reporter, user_errors
-from worker.client import JobClient
+from genlens.core.data import ImageLimits, load_image, sample_image
+from genlens.core.errors import GenlensError
+from genlens.demo import services
+from genlens.demo.gradio_tabs.common import UPLOAD_TYPES, remember, reporter, user_errors
+from genlens.worker.client import JobClient
 
 DEFAULT_METHOD = "fido-ssr"
 DEFAULT_STEPS = 60
@@ -33,8 +33,14 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
 
     @user_errors
     def run(
-        upload: str | None, sample: str | None, model: str, method: str, infill: str,
-        steps: int, jobs: list[str] | None, progress: gr.Progress = gr.Progress(),
+        upload: str | None,
+        sample: str | None,
+        model: str,
+        method: str,
+        infill: str,
+        steps: int,
+        jobs: list[str] | None,
+        progress: gr.Progress = gr.Progress(),
     ) -> tuple[Any, ...]:
         image = services.image_reference(upload, sample)
         job_id = client.submit(services.explain_spec(image, model, method, infill, steps))
@@ -58,40 +64,58 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
 
     with gr.Row():
         with gr.Column(scale=1):
-            model = gr.Dropdown(services.model_choices(), value="efficientnet_lite0",
-                                label="model")
-            upload = gr.File(label="upload an image (PNG, JPEG, WebP)", file_types=UPLOAD_TYPES,
-                             type="filepath")
-            sample = gr.Dropdown(services.sample_choices(), value="chelsea",
-                                 label="or a sample photo (used when nothing is uploaded)")
-            shown = gr.Image(value=sample_image("chelsea"), label="input", interactive=False,
-                             height=200)
+            model = gr.Dropdown(services.model_choices(), value="efficientnet_lite0", label="model")
+            upload = gr.File(
+                label="upload an image (PNG, JPEG, WebP)", file_types=UPLOAD_TYPES, type="filepath"
+            )
+            sample = gr.Dropdown(
+                services.sample_choices(),
+                value="chelsea",
+                label="or a sample photo (used when nothing is uploaded)",
+            )
+            shown = gr.Image(
+                value=sample_image("chelsea"), label="input", interactive=False, height=200
+            )
             method = gr.Dropdown(services.method_choices(), value=DEFAULT_METHOD, label="method")
-            infill = gr.Dropdown(services.infiller_choices(), value="local-mean",
-                                 label="in-filler (counterfactuals; FIDO/BBMP masks)")
-            steps = gr.Slider(5, 300, value=DEFAULT_STEPS, step=5,
-                              label="steps (FIDO, BBMP, integrated gradients)")
+            infill = gr.Dropdown(
+                services.infiller_choices(),
+                value="local-mean",
+                label="in-filler (counterfactuals; FIDO/BBMP masks)",
+            )
+            steps = gr.Slider(
+                5,
+                300,
+                value=DEFAULT_STEPS,
+                step=5,
+                label="steps (FIDO, BBMP, integrated gradients)",
+            )
             button = gr.Button("Explain", variant="primary")
         with gr.Column(scale=2):
             summary = gr.Markdown()
             with gr.Row():
-                overlay = gr.AnnotatedImage(label="most salient pixels", format="png",
-                                            color_map=services.REGION_COLOURS,
-                                            elem_id="explain-overlay")
-                raw = gr.Image(label="raw map (white = salient)", interactive=False,
-                               format="png")
-            counterfactuals = gr.Gallery(label="counterfactuals (in-filled images)", columns=2,
-                                         height=320)
-            probabilities = gr.Label(label="probability of the explained class",
-                                     show_heading=False)
+                overlay = gr.AnnotatedImage(
+                    label="most salient pixels",
+                    format="png",
+                    color_map=services.REGION_COLOURS,
+                    elem_id="explain-overlay",
+                )
+                raw = gr.Image(label="raw map (white = salient)", interactive=False, format="png")
+            counterfactuals = gr.Gallery(
+                label="counterfactuals (in-filled images)", columns=2, height=320
+            )
+            probabilities = gr.Label(label="probability of the explained class", show_heading=False)
             raw_file = gr.File(label="raw map (.npy, float32, H x W)")
+
     def show(upload: str | None, sample: str | None) -> Image.Image | None:
         return preview(upload, sample, client.settings.upload_limits)
 
     for source in (upload, sample):
         source.change(show, [upload, sample], shown, api_name=False)
     button.click(
-        run, [upload, sample, model, method, infill, steps, my_jobs],
+        run,
+        [upload, sample, model, method, infill, steps, my_jobs],
         [overlay, raw, counterfactuals, probabilities, summary, raw_file, my_jobs],
-        api_name="explain", concurrency_limit=None, show_progress_on=overlay,
+        api_name="explain",
+        concurrency_limit=None,
+        show_progress_on=overlay,
     )

@@ -7,10 +7,10 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from core.errors import ParameterError
-from demo import services
-from demo.gradio_tabs.common import UPLOAD_TYPES, remember, reporter, user_errors
-from worker.client import JobClient
+from genlens.core.errors import ParameterError
+from genlens.demo import services
+from genlens.demo.gradio_tabs.common import UPLOAD_TYPES, remember, reporter, user_errors
+from genlens.worker.client import JobClient
 
 COMPONENTS = list(range(1, 9))
 QUANTILES = [1, 5, 10, 25, 50, 75, 90, 95, 99]
@@ -28,9 +28,13 @@ def generate_spec(
     (percent), or the features of ``target_image`` when one is given."""
     if not services.has_kind(services.GENERATE):
         raise ParameterError(MISSING)
-    spec: dict[str, Any] = {"kind": services.GENERATE, "model": model, "image": image,
-                            "traverse": sorted(int(c) for c in traverse),
-                            "quantiles": sorted(int(q) for q in quantiles)}
+    spec: dict[str, Any] = {
+        "kind": services.GENERATE,
+        "model": model,
+        "image": image,
+        "traverse": sorted(int(c) for c in traverse),
+        "quantiles": sorted(int(q) for q in quantiles),
+    }
     if target:
         spec["target_image"] = target
     return spec
@@ -41,8 +45,13 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
 
     @user_errors
     def run(
-        model: str, upload: str | None, reference: str, traverse: list[int],
-        quantiles: list[int], target: str | None, jobs: list[str] | None,
+        model: str,
+        upload: str | None,
+        reference: str,
+        traverse: list[int],
+        quantiles: list[int],
+        target: str | None,
+        jobs: list[str] | None,
         progress: gr.Progress = gr.Progress(),
     ) -> tuple[Any, ...]:
         image = upload or reference.strip()
@@ -52,11 +61,17 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
         jobs = remember(jobs, job_id)
         result = services.follow(client, job_id, reporter(progress))
         details = result.result or {}
-        columns = pd.DataFrame(details.get("columns", []),
-                               columns=["label", "class", "probability"])
+        columns = pd.DataFrame(
+            details.get("columns", []), columns=["label", "class", "probability"]
+        )
         summary = f"input classified as **{details.get('input_class', '?')}** - job `{job_id}`"
-        return (services.artifact_path(result, "grid"),
-                services.artifact_paths(result, "output"), columns, summary, jobs)
+        return (
+            services.artifact_path(result, "grid"),
+            services.artifact_paths(result, "output"),
+            columns,
+            summary,
+            jobs,
+        )
 
     available = services.has_kind(services.GENERATE)
     if not available:
@@ -65,26 +80,44 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
         with gr.Column(scale=1):
             generators = services.generator_choices()
             default = DEFAULT_GENERATOR if DEFAULT_GENERATOR in generators else None
-            model = gr.Dropdown(generators, value=default or next(iter(generators), None),
-                                label="conditional generator")
+            model = gr.Dropdown(
+                generators,
+                value=default or next(iter(generators), None),
+                label="conditional generator",
+            )
             upload = gr.File(label="source image", file_types=UPLOAD_TYPES, type="filepath")
-            reference = gr.Textbox(DEFAULT_REFERENCE, label="or an image reference "
-                                   "(WORLD:SPLIT:INDEX such as fmnist:test:12, or sample:NAME)")
-            traverse = gr.CheckboxGroup(COMPONENTS, value=[1, 2, 3],
-                                        label="principal components to traverse")
-            quantiles = gr.CheckboxGroup(QUANTILES, value=[10, 50, 90],
-                                         label="positions (training quantiles, %)")
-            target = gr.File(label="target image whose features to borrow (optional; replaces "
-                             "the traversal)", file_types=UPLOAD_TYPES, type="filepath")
+            reference = gr.Textbox(
+                DEFAULT_REFERENCE,
+                label="or an image reference "
+                "(WORLD:SPLIT:INDEX such as fmnist:test:12, or sample:NAME)",
+            )
+            traverse = gr.CheckboxGroup(
+                COMPONENTS, value=[1, 2, 3], label="principal components to traverse"
+            )
+            quantiles = gr.CheckboxGroup(
+                QUANTILES, value=[10, 50, 90], label="positions (training quantiles, %)"
+            )
+            target = gr.File(
+                label="target image whose features to borrow (optional; replaces the traversal)",
+                file_types=UPLOAD_TYPES,
+                type="filepath",
+            )
             button = gr.Button("Generate", variant="primary", interactive=available)
         with gr.Column(scale=2):
             summary = gr.Markdown()
-            grid = gr.Image(label="grid: real | edits | reconstruction", interactive=False,
-                            format="png", elem_id="generate-grid")
+            grid = gr.Image(
+                label="grid: real | edits | reconstruction",
+                interactive=False,
+                format="png",
+                elem_id="generate-grid",
+            )
             outputs = gr.Gallery(label="output columns", columns=6, height=200)
             columns = gr.Dataframe(label="classifier's top class per column", interactive=False)
     button.click(
-        run, [model, upload, reference, traverse, quantiles, target, my_jobs],
-        [grid, outputs, columns, summary, my_jobs], api_name="generate", concurrency_limit=None,
+        run,
+        [model, upload, reference, traverse, quantiles, target, my_jobs],
+        [grid, outputs, columns, summary, my_jobs],
+        api_name="generate",
+        concurrency_limit=None,
         show_progress_on=grid,
     )

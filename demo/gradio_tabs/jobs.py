@@ -6,9 +6,9 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from demo import services
-from demo.gradio_tabs.common import user_errors
-from worker.client import JobClient
+from genlens.demo import services
+from genlens.demo.gradio_tabs.common import user_errors
+from genlens.worker.client import JobClient
 
 REFRESH_SECONDS = 2.0
 LIMIT = 50
@@ -22,17 +22,23 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
             snapshots = [client.status(job_id) for job_id in (jobs or [])[:LIMIT]]
         else:
             snapshots = client.list(limit=LIMIT)
-        return pd.DataFrame(services.job_rows(snapshots),
-                            columns=["id", "kind", "status", "progress %", "message", "children",
-                                     "created"])
+        return pd.DataFrame(
+            services.job_rows(snapshots),
+            columns=["id", "kind", "status", "progress %", "message", "children", "created"],
+        )
 
     @user_errors
     def details(job_id: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         outcome = client.result(job_id.strip())
-        summary = {"status": outcome.status.status, "progress": outcome.status.progress,
-                   "message": outcome.status.message, "error": outcome.status.error,
-                   "result": outcome.result, "children": outcome.children,
-                   "files": {f"{a.role}/{a.name}": a.path for a in outcome.artifacts}}
+        summary = {
+            "status": outcome.status.status,
+            "progress": outcome.status.progress,
+            "message": outcome.status.message,
+            "error": outcome.status.error,
+            "result": outcome.result,
+            "children": outcome.children,
+            "files": {f"{a.role}/{a.name}": a.path for a in outcome.artifacts},
+        }
         return summary, services.image_outputs(outcome)
 
     @user_errors
@@ -47,8 +53,9 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
     with gr.Row():
         mine = gr.Checkbox(True, label="only my jobs (this browser session)")
         refresh = gr.Button("Refresh", size="sm")
-    jobs_table = gr.Dataframe(label="jobs (click a row to select it)", interactive=False,
-                              elem_id="jobs-table")
+    jobs_table = gr.Dataframe(
+        label="jobs (click a row to select it)", interactive=False, elem_id="jobs-table"
+    )
     with gr.Row():
         job_id = gr.Textbox(label="job id", scale=3)
         show = gr.Button("Details", scale=1)

@@ -7,8 +7,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from demo import services
-from worker.client import JobClient
+from genlens.demo import services
+from genlens.worker.client import JobClient
 
 
 def build(client: JobClient, my_jobs: gr.State) -> None:
@@ -34,8 +34,12 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
     def show(name: str | None, chosen: str | None) -> tuple[Any, ...]:
         table, metrics, chosen, plot = board(name, chosen)
         names = list(services.leaderboards(client))
-        return (gr.Dropdown(choices=names, value=name), table,
-                gr.Dropdown(choices=metrics, value=chosen), plot)
+        return (
+            gr.Dropdown(choices=names, value=name),
+            table,
+            gr.Dropdown(choices=metrics, value=chosen),
+            plot,
+        )
 
     names = list(services.leaderboards(client))
     first = names[0] if names else None
@@ -44,8 +48,12 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
         suite = gr.Dropdown(names, value=first, label="leaderboard")
         chosen = gr.Dropdown(initial_metrics, value=initial_metric, label="sort by / plot metric")
         reload = gr.Button("Reload", size="sm")
-    table = gr.Dataframe(initial_table, interactive=False, elem_id="leaderboard-table",
-                         label="mean [95% bootstrap interval], best first")
+    table = gr.Dataframe(
+        initial_table,
+        interactive=False,
+        elem_id="leaderboard-table",
+        label="mean [95% bootstrap interval], best first",
+    )
     plot = gr.Image(initial_plot, label="metric plot", interactive=False, height=420)
     outputs = [suite, table, chosen, plot]
     suite.input(show, [suite, chosen], outputs, api_name="leaderboard")

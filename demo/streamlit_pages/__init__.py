@@ -1,1 +1,1 @@
-"""Pages of the Streamlit app (run by ``st.navigation`` in :mod:`demo.streamlit_app`)."""
+"""Pages of the Streamlit app (run by ``st.navigation`` in :mod:`genlens.demo.streamlit_app`)."""

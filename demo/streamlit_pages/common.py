@@ -5,10 +5,9 @@ import os
 
 import streamlit as st
 
-from core.zoo import register_zoo
-from db.migrate import upgrade
-from worker.client import JobClient
-from worker.settings import Settings
+from genlens.db.migrate import upgrade
+from genlens.worker.client import JobClient
+from genlens.worker.settings import Settings
 
 BATCHES = "batches"
 
@@ -16,14 +15,16 @@ BATCHES = "batches"
 @st.cache_resource
 def _client(environment: tuple[tuple[str, str], ...]) -> JobClient:
     upgrade(Settings().database)
-    register_zoo()
     return JobClient(Settings())
 
 
 def client() -> JobClient:
     """The job client for the current ``GENLENS_*`` environment (shared by all sessions)."""
-    return _client(tuple(sorted(
-        (key, value) for key, value in os.environ.items() if key.startswith("GENLENS_"))))
+    return _client(
+        tuple(
+            sorted((key, value) for key, value in os.environ.items() if key.startswith("GENLENS_"))
+        )
+    )
 
 
 def my_batches() -> list[str]:

@@ -5,9 +5,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from demo import services
-from demo.streamlit_pages.common import client
-from evaluation.metrics import metric
+from genlens.demo import services
+from genlens.demo.streamlit_pages.common import client
+from genlens.evaluation.metrics import metric
 
 st.title("Leaderboard")
 boards = services.leaderboards(client())
@@ -26,17 +26,27 @@ if not shown or not chosen_metrics:
     st.stop()
 st.dataframe(services.leaderboard_table(shown, chosen_metrics), hide_index=True)
 
-long = pd.DataFrame([
-    {"method": row.label, "metric": key, "value": value.value, "low": value.low,
-     "high": value.high}
-    for row in shown for key, value in row.metrics.items() if key in chosen_metrics
-])
+long = pd.DataFrame(
+    [
+        {
+            "method": row.label,
+            "metric": key,
+            "value": value.value,
+            "low": value.low,
+            "high": value.high,
+        }
+        for row in shown
+        for key, value in row.metrics.items()
+        if key in chosen_metrics
+    ]
+)
 for key in chosen_metrics:
     data = long[long.metric == key]
     order = "-x" if metric(key).higher_is_better else "x"
     direction = "higher is better" if metric(key).higher_is_better else "lower is better"
     base = alt.Chart(data, title=f"{key} ({direction}, 95% bootstrap CI)")
     bars = base.mark_bar().encode(x=alt.X("value:Q"), y=alt.Y("method:N", sort=order))
-    errors = base.mark_errorbar().encode(x=alt.X("low:Q", title=key), x2="high:Q",
-                                         y=alt.Y("method:N", sort=order))
+    errors = base.mark_errorbar().encode(
+        x=alt.X("low:Q", title=key), x2="high:Q", y=alt.Y("method:N", sort=order)
+    )
     st.altair_chart(bars + errors, use_container_width=True)

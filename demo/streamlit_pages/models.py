@@ -3,7 +3,7 @@ card the training run wrote (world, metrics, reproducing command, seed, wall tim
 
 import streamlit as st
 
-from demo import services
+from genlens.demo import services
 
 st.title("Model cards")
 for card in services.model_cards():
@@ -14,10 +14,13 @@ for card in services.model_cards():
             st.caption("built-in: weights from an installed package")
             continue
         details = card.zoo.card
-        metrics = {key: value for key, value in details.get("metrics", {}).items()
-                   if isinstance(value, int | float)}
+        metrics = {
+            key: value
+            for key, value in details.get("metrics", {}).items()
+            if isinstance(value, int | float)
+        }
         if metrics:
-            st.dataframe([{"metric": key, "value": value} for key, value in metrics.items()],
-                         hide_index=True)
-        st.json({key: value for key, value in details.items() if key != "metrics"},
-                expanded=False)
+            st.dataframe(
+                [{"metric": key, "value": value} for key, value in metrics.items()], hide_index=True
+            )
+        st.json({key: value for key, value in details.items() if key != "metrics"}, expanded=False)

@@ -3,9 +3,9 @@ refreshed every couple of seconds by a fragment; cancel one."""
 
 import streamlit as st
 
-from demo import services
-from demo.streamlit_pages.common import client, my_batches
-from worker.client import BATCH
+from genlens.demo import services
+from genlens.demo.streamlit_pages.common import client, my_batches
+from genlens.worker.client import BATCH
 
 REFRESH_SECONDS = 2.0
 
@@ -17,8 +17,11 @@ everyone = st.toggle("show every batch (not only this session's)", value=False)
 def batches() -> None:
     """One progress bar per batch, with a cancel button while it runs."""
     jobs = client()
-    shown = (jobs.list(limit=20, kind=BATCH) if everyone
-             else [jobs.status(batch_id) for batch_id in my_batches()])
+    shown = (
+        jobs.list(limit=20, kind=BATCH)
+        if everyone
+        else [jobs.status(batch_id) for batch_id in my_batches()]
+    )
     if not shown:
         st.info("No batches yet: submit one on 'Submit a batch'.")
         return

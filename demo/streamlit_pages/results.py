@@ -3,9 +3,9 @@ probability with the evidence kept and removed)."""
 
 import streamlit as st
 
-from demo import services
-from demo.streamlit_pages.common import client, my_batches
-from worker.client import BATCH
+from genlens.demo import services
+from genlens.demo.streamlit_pages.common import client, my_batches
+from genlens.worker.client import BATCH
 
 st.title("Results per image")
 jobs = client()
@@ -13,8 +13,11 @@ known = my_batches() + [s.id for s in jobs.list(limit=50, kind=BATCH) if s.id no
 if not known:
     st.info("No batches yet: submit one on 'Submit a batch'.")
     st.stop()
-batch_id = st.selectbox("batch", known, format_func=lambda job_id: job_id[:8] + (
-    " (this session)" if job_id in my_batches() else ""))
+batch_id = st.selectbox(
+    "batch",
+    known,
+    format_func=lambda job_id: job_id[:8] + (" (this session)" if job_id in my_batches() else ""),
+)
 children = services.batch_children(jobs, batch_id)
 by_image: dict[str, list] = {}
 for parameters, outcome in children:
@@ -27,10 +30,14 @@ for number, (image, runs) in enumerate(by_image.items(), 1):
             st.markdown(f"**{parameters['method']}** ({parameters['model']})")
             overlay = services.artifact_path(outcome, "overlay")
             if outcome.status.status != "succeeded" or overlay is None:
-                st.progress(outcome.status.progress,
-                            text=f"{outcome.status.status}: {outcome.status.error or ''}")
+                st.progress(
+                    outcome.status.progress,
+                    text=f"{outcome.status.status}: {outcome.status.error or ''}",
+                )
                 continue
             result = outcome.result or {}
             st.image(overlay, caption=result.get("label", ""))
-            st.caption(f"p = {result['prob_original']:.3f} | kept {result['prob_kept']:.3f} | "
-                       f"removed {result['prob_removed']:.3f}")
+            st.caption(
+                f"p = {result['prob_original']:.3f} | kept {result['prob_kept']:.3f} | "
+                f"removed {result['prob_removed']:.3f}"
+            )

@@ -4,19 +4,20 @@ one ``benchmark`` job whose rows join the leaderboard."""
 
 import streamlit as st
 
-from core.errors import GenlensError
-from demo import services
-from demo.streamlit_pages.common import client, remember_batch
+from genlens.core.errors import GenlensError
+from genlens.demo import services
+from genlens.demo.streamlit_pages.common import client, remember_batch
 
 st.title("Submit a batch")
 st.caption("Every image is explained with every chosen method; one job per pair.")
 
-archive = st.file_uploader("a zip archive of images (PNG, JPEG, WebP; folders are flattened)",
-                           type=["zip"])
-files = st.file_uploader("or image files", type=["png", "jpg", "jpeg", "webp"],
-                         accept_multiple_files=True)
-samples = st.multiselect("or shipped photos (the imagenet-photos suite)",
-                         services.sample_choices())
+archive = st.file_uploader(
+    "a zip archive of images (PNG, JPEG, WebP; folders are flattened)", type=["zip"]
+)
+files = st.file_uploader(
+    "or image files", type=["png", "jpg", "jpeg", "webp"], accept_multiple_files=True
+)
+samples = st.multiselect("or shipped photos (the imagenet-photos suite)", services.sample_choices())
 left, right = st.columns(2)
 with left:
     model = st.selectbox("model", services.model_choices())
@@ -29,8 +30,12 @@ if st.button("Submit batch", type="primary"):
     try:
         images: list[bytes | str] = []
         if archive is not None:
-            images += [data for _, data in services.images_in_zip(
-                archive.getvalue(), client().settings.max_upload_bytes)]
+            images += [
+                data
+                for _, data in services.images_in_zip(
+                    archive.getvalue(), client().settings.max_upload_bytes
+                )
+            ]
         images += [file.getvalue() for file in files or []]
         images += [f"sample:{name}" for name in samples]
         specs = services.batch_specs(images, methods, model, infill, steps)
@@ -39,12 +44,16 @@ if st.button("Submit batch", type="primary"):
         st.error(str(exc))
     else:
         remember_batch(batch_id)
-        st.success(f"batch {batch_id}: {len(specs)} jobs ({len(images)} images x "
-                   f"{len(methods)} methods). Follow it on 'Monitor batches'.")
+        st.success(
+            f"batch {batch_id}: {len(specs)} jobs ({len(images)} images x "
+            f"{len(methods)} methods). Follow it on 'Monitor batches'."
+        )
 
 st.subheader("Benchmark a suite")
-st.caption("Scores every chosen method on a benchmark suite (metrics with 95% intervals); the "
-           "rows appear on the 'Leaderboard' page when the job finishes.")
+st.caption(
+    "Scores every chosen method on a benchmark suite (metrics with 95% intervals); the "
+    "rows appear on the 'Leaderboard' page when the job finishes."
+)
 suite = st.selectbox("suite", services.suite_choices())
 if st.button("Submit benchmark", disabled=not services.has_kind("benchmark")):
     try:

@@ -9,7 +9,8 @@ trapezoid AUC = (sum_k s_k - s_0/2 - s_K/2) / K in [0, 1].
 
 * **Deletion** moves from the image to a substrate (``"mean"``: the classifier's normalisation
   mean, i.e. zero in normalised space as in RISE; ``"black"``; ``"blur"``; or any in-filler of
-  :mod:`core.saliency` — "in-filled deletion" fills the deleted pixels from the remaining ones at
+  :mod:`~genlens.core.saliency` — "in-filled deletion" fills the deleted pixels from the remaining
+  ones at
   every step). Lower is better.
 * **Insertion** moves from a blurred copy (Gaussian 11x11, sigma 5, per channel) to the image.
   Higher is better.
@@ -23,10 +24,10 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-from core.errors import ParameterError
-from core.models import Classifier
-from core.saliency.infill import check_infiller, make_infiller
-from core.saliency.noise import SampleNoise
+from genlens.core.errors import ParameterError
+from genlens.core.models import Classifier
+from genlens.core.saliency.infill import check_infiller, make_infiller
+from genlens.core.saliency.noise import SampleNoise
 
 Direction = Literal["deletion", "insertion"]
 

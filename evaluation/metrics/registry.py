@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import torch
 
-from core.models import Classifier
-from core.registry import Registry
+from genlens.core.models import Classifier
+from genlens.evaluation.registries import METRICS
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,6 @@ class MetricSpec:
         return float(torch.stack([values[classes == c].mean() for c in classes.unique()]).mean())
 
 
-METRICS: Registry[MetricSpec] = Registry("metric")
-
-
 def register_metric(spec: MetricSpec) -> MetricSpec:
     """Add ``spec`` to the registry (names are unique)."""
     return METRICS.register(spec.name, spec)
@@ -64,4 +61,5 @@ def metric(name: str) -> MetricSpec:
 
 
 def metric_names() -> list[str]:
+    """Registered metric names, sorted."""
     return METRICS.names()

@@ -11,8 +11,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from core.models import Classifier
-from evaluation.metrics.localization import saliency_box
+from genlens.core.models import Classifier
+from genlens.evaluation.metrics.localization import saliency_box
 
 AREA_FLOOR = 0.05
 

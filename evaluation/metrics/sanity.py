@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import torch
 from scipy.stats import spearmanr
 
-from core.errors import ParameterError
-from core.models import Classifier
+from genlens.core.errors import ParameterError
+from genlens.core.models import Classifier
 
 ExplainFn = Callable[[Classifier, torch.Tensor, torch.Tensor], torch.Tensor]
 

@@ -4,9 +4,9 @@ a plugin method finishes in seconds."""
 
 import torch
 
-from core.models import Classifier
-from evaluation.metrics import MetricInput, MetricSpec, register_metric
-from evaluation.suites import Suite, SuiteData, register_suite
+from genlens.core.models import Classifier
+from genlens.evaluation.metrics import MetricInput, MetricSpec, register_metric
+from genlens.evaluation.suites import Suite, SuiteData, register_suite
 
 IMAGES = 8
 
@@ -19,7 +19,7 @@ def inside_mean(context: MetricInput) -> torch.Tensor:
 
 def first_blockfashion_images(classifier: Classifier) -> SuiteData:
     """The first ``IMAGES`` BlockFashion test images, their classes and item masks."""
-    from core.data.blockfashion import BlockFashion
+    from genlens.core.data.blockfashion import BlockFashion
 
     dataset = BlockFashion("test")
     images, labels = zip(*(dataset[index] for index in range(IMAGES)), strict=True)

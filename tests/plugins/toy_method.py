@@ -3,8 +3,8 @@ brightness (channel mean). It ignores the classifier, so its maps are known exac
 
 import torch
 
-from core.saliency import Method, register_method
-from core.saliency.problem import Problem
+from genlens.core.saliency import Method, register_method
+from genlens.core.saliency.problem import Problem
 
 
 def brightness(problem: Problem, params: dict) -> torch.Tensor:

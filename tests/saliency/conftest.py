@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from core.models import Classifier, Preprocessing
+from genlens.core.models import Classifier, Preprocessing
 
 SIZE = 32
 PATCH = (slice(8, 20), slice(12, 20))  # 12 x 8 = 96 of 1024 pixels (9.4 % of the image)

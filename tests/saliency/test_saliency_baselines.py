@@ -5,9 +5,9 @@ import json
 import pytest
 import torch
 
-from core.data import sample_image
-from core.saliency import explain
-from core.saliency.baselines import last_conv_layer
+from genlens.core.data import sample_image
+from genlens.core.saliency import explain
+from genlens.core.saliency.baselines import last_conv_layer
 
 FAST_PARAMS = {
     "gradient": {},

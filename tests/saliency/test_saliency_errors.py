@@ -5,11 +5,11 @@ import math
 import pytest
 import torch
 
-from core.errors import ParameterError
-from core.saliency import Method, explain, method_names, register_method
-from core.saliency.methods import METHODS
-from core.saliency.params import Param
-from core.saliency.problem import Problem
+from genlens.core.errors import ParameterError
+from genlens.core.registries import METHODS
+from genlens.core.saliency import Method, explain, method_names, register_method
+from genlens.core.saliency.params import Param
+from genlens.core.saliency.problem import Problem
 
 
 @pytest.mark.parametrize(
@@ -73,4 +73,4 @@ def test_registered_methods_run_through_explain(patch_classifier, patch_images):
         with pytest.raises(ParameterError, match="level"):
             explain(patch_classifier, patch_images[:1], method="constant-test", level=-1.0)
     finally:
-        METHODS.pop("constant-test")
+        METHODS.remove("constant-test")

@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from core.saliency import explain
+from genlens.core.saliency import explain
 
 # At 32 x 32 the L1 sum runs over 1024 pixels instead of 50 176, so the spec's lambda (1e-3
 # FIDO, 5e-3 BBMP at 224) is scaled up to keep the penalty comparable to the log-odds.
@@ -67,11 +67,13 @@ def test_batch_equals_images_one_by_one(method, infill, patch_classifier, patch_
     params = {"method": method, "infill": infill, "steps": 25, "samples": 4}
     batched = explain(patch_classifier, patch_images, seed=3, **params)
     for index in range(3):
-        single = explain(patch_classifier, patch_images[index : index + 1], seed=3 + index,
-                         **params)
+        single = explain(
+            patch_classifier, patch_images[index : index + 1], seed=3 + index, **params
+        )
         torch.testing.assert_close(single.maps[0], batched.maps[index], atol=1e-5, rtol=0)
-        torch.testing.assert_close(single.counterfactuals[0], batched.counterfactuals[index],
-                                   atol=1e-5, rtol=0)
+        torch.testing.assert_close(
+            single.counterfactuals[0], batched.counterfactuals[index], atol=1e-5, rtol=0
+        )
         torch.testing.assert_close(single.prob_kept[0], batched.prob_kept[index])
 
 
@@ -83,13 +85,31 @@ def test_one_forward_pass_per_step_for_the_whole_batch(patch_classifier, patch_i
 
 
 def test_result_records_parameters_and_timing(patch_classifier, patch_images):
-    result = explain(patch_classifier, patch_images[:1], method="fido-sdr", target=1, steps=3,
-                     seed=11, tau=0.2, smooth=0.01)
+    result = explain(
+        patch_classifier,
+        patch_images[:1],
+        method="fido-sdr",
+        target=1,
+        steps=3,
+        seed=11,
+        tau=0.2,
+        smooth=0.01,
+    )
     params = json.loads(json.dumps(result.params))
     assert params == {
-        "method": "fido-sdr", "infill": "local-mean", "seed": 11, "steps": 3, "samples": 8,
-        "lr": 0.05, "reg": 0.001, "tau": 0.2, "init": 0.0, "rw_max": 30.0, "smooth": 0.01,
-        "grid_stride": 4, "autocast": False,
+        "method": "fido-sdr",
+        "infill": "local-mean",
+        "seed": 11,
+        "steps": 3,
+        "samples": 8,
+        "lr": 0.05,
+        "reg": 0.001,
+        "tau": 0.2,
+        "init": 0.0,
+        "rw_max": 30.0,
+        "smooth": 0.01,
+        "grid_stride": 4,
+        "autocast": False,
     }
     assert result.seconds > 0
     assert result.target_labels == ["patch"]
@@ -98,6 +118,11 @@ def test_result_records_parameters_and_timing(patch_classifier, patch_images):
 
 def test_progress_reports_every_step(patch_classifier, patch_images):
     calls = []
-    explain(patch_classifier, patch_images[:1], method="bbmp-ssr", steps=4,
-            progress=lambda done, total: calls.append((done, total)))
+    explain(
+        patch_classifier,
+        patch_images[:1],
+        method="bbmp-ssr",
+        steps=4,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]

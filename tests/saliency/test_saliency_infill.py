@@ -8,10 +8,16 @@ import pytest
 import torch
 from torch import nn
 
-from core.errors import ParameterError
-from core.saliency import LearnedInfiller, explain, infiller_names, make_infiller, register_infiller
-from core.saliency.infill import _INFILLERS
-from core.saliency.noise import SampleNoise
+from genlens.core.errors import ParameterError
+from genlens.core.registries import INFILLERS
+from genlens.core.saliency import (
+    LearnedInfiller,
+    explain,
+    infiller_names,
+    make_infiller,
+    register_infiller,
+)
+from genlens.core.saliency.noise import SampleNoise
 
 MEAN_COLOUR = torch.tensor([0.5, 0.5, 0.5])
 
@@ -89,13 +95,10 @@ def test_telea_fills_holes_and_keeps_observed_pixels(patch_classifier):
 
 @pytest.fixture
 def restore_registry() -> Iterator[None]:
-    """Start without a ``learned`` in-filler (the model zoo may have registered one) and put
-    the registry back afterwards."""
-    saved = dict(_INFILLERS)
-    _INFILLERS.pop("learned", None)
+    """Start without the catalog's ``learned`` in-filler and put it back afterwards."""
+    shipped = INFILLERS.remove("learned")
     yield
-    _INFILLERS.clear()
-    _INFILLERS.update(saved)
+    INFILLERS.register("learned", shipped)
 
 
 class HalfGrey(nn.Module):
@@ -106,12 +109,13 @@ class HalfGrey(nn.Module):
 
 
 def test_learned_infiller_plugs_into_explain(restore_registry, patch_classifier, patch_images):
-    with pytest.raises(ParameterError, match="register_infiller"):
+    with pytest.raises(ParameterError, match="unknown in-filler 'learned'"):
         explain(patch_classifier, patch_images[:1], infill="learned", steps=1)
     register_infiller("learned", lambda classifier: LearnedInfiller(HalfGrey()))
     assert "learned" in infiller_names()
-    result = explain(patch_classifier, patch_images[:1], method="fido-sdr", infill="learned",
-                     steps=2)
+    result = explain(
+        patch_classifier, patch_images[:1], method="fido-sdr", infill="learned", steps=2
+    )
     expected = torch.where(result.salient[0], torch.tensor(0.25), patch_images[0])
     torch.testing.assert_close(result.counterfactuals[0], expected)
 

@@ -6,11 +6,11 @@ import torch
 from PIL import Image
 from typer.testing import CliRunner
 
-from core.data import sample_image
-from core.errors import ParameterError
-from core.saliency import explain
-from core.saliency.render import figure, normalise, overlay
-from demo.cli import app
+from genlens.core.data import sample_image
+from genlens.core.errors import ParameterError
+from genlens.core.saliency import explain
+from genlens.core.saliency.render import figure, normalise, overlay
+from genlens.demo.cli import app
 
 
 def test_overlay_and_figure(patch_classifier, patch_images):
@@ -29,8 +29,20 @@ def test_normalise_handles_constant_maps():
 
 def test_cli_writes_overlay_figure_and_map(tmp_path):
     runner = CliRunner()
-    result = runner.invoke(app, ["explain", "sample:chelsea", "sample:coffee", "--method",
-                                 "gradient", "--out", str(tmp_path), "--device", "cpu"])
+    result = runner.invoke(
+        app,
+        [
+            "explain",
+            "sample:chelsea",
+            "sample:coffee",
+            "--method",
+            "gradient",
+            "--out",
+            str(tmp_path),
+            "--device",
+            "cpu",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "tiger cat" in result.output
     for name in ["chelsea", "coffee"]:
@@ -40,8 +52,9 @@ def test_cli_writes_overlay_figure_and_map(tmp_path):
 
 
 def test_cli_rejects_unknown_method(tmp_path):
-    result = CliRunner().invoke(app, ["explain", "sample:chelsea", "--method", "magic",
-                                      "--out", str(tmp_path)])
+    result = CliRunner().invoke(
+        app, ["explain", "sample:chelsea", "--method", "magic", "--out", str(tmp_path)]
+    )
     assert isinstance(result.exception, ParameterError)
     assert not list(tmp_path.iterdir())
 

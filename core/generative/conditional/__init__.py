@@ -10,9 +10,10 @@ Modules:
 * ``features``: the feature source (penultimate layer by default, any layer pooled).
 * ``editor``: standardise + PCA, independent quantile traversals, interpolation.
 * ``metrics``: held-out feature CCC/cosine, reconstruction L1, moves toward the target class.
-* ``api``: :func:`load_conditional`, :func:`edit`, :func:`render_with`, :func:`interpolate`,
-  :func:`component_effects`, :func:`grid_image`, :func:`resolve_reference` (also importable
-  from this package; loaded lazily because ``core.generative.loading`` imports ``nets``).
+* ``api``: :func:`~.api.load_conditional`, :func:`~.api.edit`, :func:`~.api.render_with`,
+  :func:`~.api.interpolate`, :func:`~.api.component_effects`, :func:`~.api.grid_image`,
+  :func:`~.api.resolve_reference` (import them from ``genlens.core.generative.conditional.api``;
+  this package's namespace holds the networks only, which the loaders need).
 
 Fixes of the original's bugs (algorithms.md §6): injection and boolean options are real
 enums/booleans (``"False"`` is rejected, not True); traversals edit a copy of the image's own
@@ -20,40 +21,11 @@ features one component at a time with no rank-k truncation; CCC uses population 
 for variances and covariance alike and is averaged (not summed) over dimensions.
 """
 
-from typing import Any
-
-from core.generative.conditional.nets import (
+from genlens.core.generative.conditional.nets import (
     ConditionalGenerator,
     ConditionalModel,
     FeatureCritic,
     Injection,
 )
 
-_API = (
-    "ConditionalGAN",
-    "EditResult",
-    "component_effects",
-    "edit",
-    "grid_image",
-    "interpolate",
-    "load_conditional",
-    "render_with",
-    "resolve_reference",
-)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _API:
-        from core.generative.conditional import api
-
-        return getattr(api, name)
-    raise AttributeError(name)
-
-
-__all__ = [
-    "ConditionalGenerator",
-    "ConditionalModel",
-    "FeatureCritic",
-    "Injection",
-    *_API,
-]
+__all__ = ["ConditionalGenerator", "ConditionalModel", "FeatureCritic", "Injection"]

@@ -1,6 +1,6 @@
 """Library API of the feature-conditioned generator: load, edit, render with, interpolate.
 
->>> from core.generative.conditional import api
+>>> from genlens.core.generative.conditional import api
 >>> model = api.load_conditional("fmnist-conditional")          # zoo name or trained folder
 >>> images = model.prepare([api.resolve_reference("fmnist:test:12")])   # (1, 1, 32, 32)
 >>> result = api.edit(model, images, traverse=[1, 2, 3], quantiles=[10, 50, 90])
@@ -26,16 +26,17 @@ import torch
 from PIL import Image, ImageDraw
 from torchvision.utils import make_grid
 
-from core.data import resolve_image, to_pil
-from core.device import resolve_device
-from core.errors import ImageError, ModelLoadError, ParameterError
-from core.generative.conditional.editor import interpolation_path, traversal_targets
-from core.generative.conditional.features import extract
-from core.generative.conditional.nets import ConditionalModel
-from core.generative.loading import load_trained, resolve_classifier
-from core.generative.worlds import WORLDS
-from core.models import Classifier, Preprocessing
-from core.progress import ProgressCallback, no_progress
+from genlens.core.data import resolve_image, to_pil
+from genlens.core.device import resolve_device
+from genlens.core.errors import ImageError, ModelLoadError, ParameterError
+from genlens.core.generative.conditional.editor import interpolation_path, traversal_targets
+from genlens.core.generative.conditional.features import extract
+from genlens.core.generative.conditional.nets import ConditionalModel
+from genlens.core.generative.loading import load_trained, resolve_classifier
+from genlens.core.generative.worlds import WORLDS
+from genlens.core.models import Classifier, Preprocessing
+from genlens.core.progress import ProgressCallback, no_progress
+from genlens.core.zoo import ZOO_DIR, zoo_of_kind
 
 WORLD_REFERENCE = re.compile(r"^(?P<world>[a-z]+):(?P<split>train|val|test):(?P<index>\d+)$")
 """``WORLD:SPLIT:INDEX``, e.g. ``fmnist:test:12`` (an image of a genlens world)."""
@@ -121,14 +122,10 @@ class EditResult:
 
 def load_conditional(name_or_folder: str | Path, device: str = "auto") -> ConditionalGAN:
     """A shipped model by name (``fmnist-conditional``) or a trained folder, frozen, in eval."""
-    from core.zoo import ZOO_DIR
-
     folder = Path(name_or_folder)
     if not (folder / "card.json").is_file():
         folder = ZOO_DIR / str(name_or_folder)
         if not (folder / "card.json").is_file():
-            from core.zoo import zoo_of_kind
-
             shipped = ", ".join(model.name for model in zoo_of_kind("conditional"))
             raise ModelLoadError(
                 f"no conditional model {str(name_or_folder)!r}; shipped: {shipped or 'none'}"
@@ -205,7 +202,7 @@ def render_with(
     target_images: torch.Tensor,
     progress: ProgressCallback = no_progress,
 ) -> EditResult:
-    """"Render A with B's features": column j is G(x, f(target_j)) for every image x; last
+    """ "Render A with B's features": column j is G(x, f(target_j)) for every image x; last
     column the reconstruction G(x, f(x))."""
     images = model.check(images)
     own, wanted = model.features(images), model.features(target_images)

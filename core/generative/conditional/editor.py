@@ -1,7 +1,7 @@
 """The feature editor: standardise + PCA on training features, traversals, interpolation.
 
 Fitted once on the training features and stored as buffers of
-:class:`~core.generative.conditional.nets.ConditionalModel` (numpy/torch only, no sklearn).
+:class:`~genlens.core.generative.conditional.nets.ConditionalModel` (numpy/torch only, no sklearn).
 
 Traversals fix the original's PCA aliasing bug (algorithms.md §1.8): every edit starts from a
 **fresh copy** of the image's own standardised features and moves **only** component i to its
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import torch
 
-from core.errors import ParameterError
-from core.generative.conditional.nets import ConditionalModel
+from genlens.core.errors import ParameterError
+from genlens.core.generative.conditional.nets import ConditionalModel
 
 PERCENTILES = torch.arange(101, dtype=torch.float64)
 

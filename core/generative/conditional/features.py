@@ -1,7 +1,7 @@
 """The feature source: a classifier layer's output, globally average-pooled to a vector.
 
 By default the layer is the classifier's penultimate layer: ``net.penultimate`` when the network
-names it (e.g. the FER mini-Xception), otherwise :data:`core.generative.nets.PENULTIMATE`
+names it (e.g. the FER mini-Xception), otherwise :data:`genlens.core.generative.nets.PENULTIMATE`
 (``pool`` of the genlens :class:`SmallCNN`). Any layer name of ``classifier.layer_names()`` works;
 4-D outputs (B, C, h, w) are averaged over h, w to (B, C), others are flattened.
 """
@@ -9,8 +9,8 @@ names it (e.g. the FER mini-Xception), otherwise :data:`core.generative.nets.PEN
 import torch
 import torch.nn.functional as F
 
-from core.generative.nets import PENULTIMATE
-from core.models import Classifier
+from genlens.core.generative.nets import PENULTIMATE
+from genlens.core.models import Classifier
 
 BATCH = 256
 

@@ -21,10 +21,10 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from core.generative.conditional.features import features_and_logits
-from core.generative.conditional.losses import ccc_per_dim
-from core.generative.conditional.nets import ConditionalModel
-from core.models import Classifier
+from genlens.core.generative.conditional.features import features_and_logits
+from genlens.core.generative.conditional.losses import ccc_per_dim
+from genlens.core.generative.conditional.nets import ConditionalModel
+from genlens.core.models import Classifier
 
 EVAL_SEED = 20240607
 BATCH = 250

@@ -1,21 +1,23 @@
-"""Adapters that plug shipped in-fillers and generator priors into their registries.
+"""The shipped models (:mod:`genlens.core.zoo`) as library objects: learned in-fillers for
+FIDO/BBMP and DeePSiM generator priors for DGN-AM.
 
-Imported lazily by :func:`core.zoo.register_zoo` (the saliency and feature-visualisation
-packages import ``core.models``, so importing them from ``core.models`` would be circular).
+:mod:`genlens.catalog` registers these factories by name: ``learned-<world>``
+(:func:`world_infiller`), ``learned`` (:func:`learned_infiller`, the in-filler of the
+classifier's world) and ``<world>-deepsim`` (:func:`zoo_prior`).
 """
 
 from functools import cache
 
 import torch
 
-from core.errors import ParameterError
-from core.featviz.generator_prior import CodeBounds, GeneratorPrior, register_prior
-from core.generative.loading import load_trained, resolve_classifier
-from core.generative.prior import PriorNet, penultimate_features
-from core.generative.worlds import WORLDS
-from core.models import Classifier
-from core.saliency.infill import Infiller, LearnedInfiller, register_infiller
-from core.zoo import ZooModel, zoo_of_kind
+from genlens.core.errors import ParameterError
+from genlens.core.featviz.generator_prior import CodeBounds, GeneratorPrior
+from genlens.core.generative.loading import load_trained, resolve_classifier
+from genlens.core.generative.prior import PriorNet, penultimate_features
+from genlens.core.generative.worlds import WORLDS
+from genlens.core.models import Classifier
+from genlens.core.saliency.infill import Infiller, LearnedInfiller
+from genlens.core.zoo import ZooModel, zoo_model, zoo_of_kind
 
 
 @cache
@@ -42,23 +44,17 @@ def world_of(classifier: Classifier) -> str:
     )
 
 
-def _infiller_for_world(world: str, classifier: Classifier) -> Infiller:
+def world_infiller(world: str, classifier: Classifier) -> Infiller:
+    """The shipped learned in-filler of ``world`` on the classifier's device."""
     for model in zoo_of_kind("infiller"):
         if model.world == world:
             return LearnedInfiller(_network(str(model.folder)).to(classifier.device))
     raise ParameterError(f"no learned in-filler is shipped for the {world} world")
 
 
-def register_infillers() -> None:
-    """``learned-<world>`` for every shipped in-filler and ``learned`` (by classifier world)."""
-    for model in zoo_of_kind("infiller"):
-        register_infiller(
-            f"learned-{model.world}",
-            lambda classifier, world=model.world: _infiller_for_world(world, classifier),
-        )
-    register_infiller(
-        "learned", lambda classifier: _infiller_for_world(world_of(classifier), classifier)
-    )
+def learned_infiller(classifier: Classifier) -> Infiller:
+    """``learned``: the shipped in-filler of the classifier's world (:func:`world_of`)."""
+    return world_infiller(world_of(classifier), classifier)
 
 
 class ZooPrior(GeneratorPrior):
@@ -111,7 +107,6 @@ def _encoder(name: str, device: str) -> Classifier:
     return resolve_classifier(name, device)
 
 
-def register_priors() -> None:
-    """Register every shipped prior under its zoo name (e.g. ``fmnist-deepsim``)."""
-    for model in zoo_of_kind("prior"):
-        register_prior(model.name, lambda device, model=model: ZooPrior(model, device))
+def zoo_prior(name: str, device: torch.device | str = "cpu") -> ZooPrior:
+    """The shipped prior ``name`` (e.g. ``fmnist-deepsim``) on ``device``."""
+    return ZooPrior(zoo_model(name), device)

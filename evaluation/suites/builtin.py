@@ -1,0 +1,84 @@
+"""The built-in suites (registered by name in :mod:`genlens.catalog`)."""
+
+import torch
+
+from genlens.core.data import fashion_mnist, resolve_image
+from genlens.core.data.blockfashion import BlockFashion
+from genlens.core.models import Classifier
+from genlens.evaluation.suites import Suite, SuiteData
+
+IMAGENET_PHOTOS = (
+    "chelsea",
+    "coffee",
+    "camera",
+    "china",
+    "flower",
+    "rocket",
+    "motorcycle",
+    "grace_hopper",
+)
+
+
+def _imagenet_photos(classifier: Classifier) -> SuiteData:
+    images = classifier.prepare([resolve_image(f"sample:{name}") for name in IMAGENET_PHOTOS])
+    return SuiteData(images, classifier.predict(images).argmax(dim=1).cpu())
+
+
+def _blockfashion_test(classifier: Classifier, count: int = 64) -> SuiteData:
+    dataset = BlockFashion("test")
+    indices = range(min(count, len(dataset)))
+    images, labels = zip(*(dataset[i] for i in indices), strict=True)
+    images = torch.stack(images).to(classifier.device)
+    masks = torch.stack([dataset.mask(i).bool().reshape(images.shape[-2:]) for i in indices])
+    return SuiteData(images, torch.tensor(labels), masks)
+
+
+def _fmnist_test(classifier: Classifier, count: int = 64) -> SuiteData:
+    dataset = fashion_mnist("test")
+    size = classifier.preprocessing.input_size
+    images, labels = zip(*(dataset[i] for i in range(count)), strict=True)
+    images = torch.nn.functional.interpolate(
+        torch.stack(images), size=size, mode="bilinear", align_corners=False
+    )
+    return SuiteData(images.to(classifier.device), torch.tensor(labels))
+
+
+_SMALL_IMAGE_STEPS = {
+    "fido-ssr": {"steps": 100},
+    "fido-sdr": {"steps": 100},
+    "bbmp-ssr": {"steps": 100},
+    "bbmp-sdr": {"steps": 100},
+}
+
+
+IMAGENET_PHOTOS_SUITE = Suite(
+    "imagenet-photos",
+    "efficientnet_lite0",
+    _imagenet_photos,
+    ("deletion", "insertion", "saliency-metric"),
+    "EfficientNet-Lite0 on the 8 shipped photos, predicted class",
+    batch_size=4,
+)
+
+
+BLOCKFASHION_GT_SUITE = Suite(
+    "blockfashion-gt",
+    "blockfashion-cnn",
+    _blockfashion_test,
+    ("pointing-game", "relevance-mass", "relevance-rank", "deletion", "insertion"),
+    "BlockFashion test split (64 images), ground-truth item masks, true class",
+    method_params={**_SMALL_IMAGE_STEPS, "rise": {"samples": 2000}},
+    batch_size=16,
+    sanity_images=8,
+)
+
+
+FMNIST_SUITE = Suite(
+    "fmnist",
+    "fmnist-cnn",
+    _fmnist_test,
+    ("deletion-learned", "deletion-blur", "insertion"),
+    "Fashion-MNIST test (64 images) at 32x32, true class",
+    method_params=_SMALL_IMAGE_STEPS,
+    batch_size=16,
+)
