@@ -17,17 +17,14 @@ import json
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from servers import Deployment, RedisServer
 from sqlalchemy import select
 
 from genlens.db.models import Job
+from genlens.worker.local_servers import LocalDeployment, RedisServer
 
 RESULTS = Path(__file__).parent / "results" / "service.json"
 ZERO = {"kind": "sleep", "steps": 0, "seconds": 0.0}
@@ -43,12 +40,12 @@ def _milliseconds(values: list[float]) -> dict[str, float]:
     }
 
 
-def _rows(deployment: Deployment, ids: list[str]) -> list[Job]:
+def _rows(deployment: LocalDeployment, ids: list[str]) -> list[Job]:
     with deployment.client.db.begin() as session:
         return list(session.scalars(select(Job).where(Job.id.in_(ids))))
 
 
-def measure(deployment: Deployment, latency_jobs: int, burst_jobs: int, label: str) -> dict:
+def measure(deployment: LocalDeployment, latency_jobs: int, burst_jobs: int, label: str) -> dict:
     """Latency and burst numbers for one deployment with one ready worker."""
     client = deployment.client
     deployment.ensure_workers(1)
@@ -111,7 +108,7 @@ def main() -> None:
         try:
             for label, broker in (("filesystem", None), ("redis", redis.url)):
                 (root / label).mkdir()
-                deployment = Deployment(root / label, None, broker)
+                deployment = LocalDeployment(root / label, None, broker)
                 try:
                     results["brokers"][label] = measure(deployment, args.latency, args.burst, label)
                 finally:

@@ -21,8 +21,8 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from genlens.demo import services
 from genlens.demo.gradio_tabs import explain, generate, jobs, leaderboard, visualize
+from genlens.demo.jobs import get_client
 from genlens.worker.client import JobClient
 
 TITLE = "genlens"
@@ -67,7 +67,7 @@ def health(client: JobClient) -> dict[str, Any]:
 
 def create_app(client: JobClient | None = None) -> FastAPI:
     """FastAPI with ``/healthz`` and the demo mounted at ``/``."""
-    client = client or services.get_client()
+    client = client or get_client()
     settings = client.settings
     app = FastAPI(title=TITLE, docs_url=None, redoc_url=None, openapi_url=None)
 

@@ -18,12 +18,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from genlens import __version__
+from genlens.core import defaults
 from genlens.core.errors import ParameterError
-from genlens.core.models import Classifier, load_classifier
+from genlens.core.models import Classifier, ModelSpec, borrow
 from genlens.core.progress import ProgressCallback, no_progress
 from genlens.core.saliency import explain, get_method
+from genlens.evaluation.entries import BenchmarkEntry, parse_entries
 from genlens.evaluation.metrics import (
     MetricInput,
     cascading_randomization,
@@ -86,9 +89,7 @@ class ResultRow:
     @property
     def label(self) -> str:
         """``method@infiller`` for methods whose map depends on the in-filler, else the name."""
-        return (
-            f"{self.method}@{self.infill}" if get_method(self.method).uses_infiller else self.method
-        )
+        return BenchmarkEntry(self.method, self.infill).label
 
 
 def bootstrap(values: torch.Tensor, classes: torch.Tensor, aggregate, seed: int) -> MetricValue:
@@ -113,10 +114,14 @@ class LoadedSuite:
     model_hash: str
 
     @classmethod
-    def load(cls, suite_name: str, device: str = "auto") -> "LoadedSuite":
+    def load(
+        cls, suite_name: str, device: str = "auto", model: ModelSpec | Classifier | None = None
+    ) -> "LoadedSuite":
+        """The suite with ``model`` (default: the suite's own classifier) and its data."""
         suite = get_suite(suite_name)
         specs = [metric(name) for name in suite.metrics]
-        classifier = load_classifier(suite.classifier, device=device)
+        model = model or ModelSpec(suite.classifier)
+        classifier = model if isinstance(model, Classifier) else model.load(device)
         data = suite.load(classifier)
         missing = [spec.name for spec in specs if spec.needs_masks and data.masks is None]
         if missing:
@@ -133,7 +138,7 @@ class LoadedSuite:
 def evaluate(
     loaded: LoadedSuite,
     method: str,
-    infill: str = "local-mean",
+    infill: str = defaults.INFILL,
     params: dict | None = None,
     progress: ProgressCallback = no_progress,
 ) -> ResultRow:
@@ -236,33 +241,43 @@ def _explain_all(loaded: LoadedSuite, method, infill, params, progress):
     return torch.cat(maps), seconds, peak
 
 
-def parse_entry(entry: str, default_infill: str) -> tuple[str, str]:
-    """``"fido-ssr@learned"`` -> ("fido-ssr", "learned"); a bare name takes ``default_infill``."""
-    method, _, infill = entry.partition("@")
-    get_method(method)
-    return method, infill or default_infill
-
-
 def run_benchmark(
     suite_name: str,
-    methods: Sequence[str],
+    methods: str | Sequence[str | BenchmarkEntry],
     out: str | Path,
-    infill: str = "local-mean",
+    infill: str = defaults.INFILL,
     device: str = "auto",
     progress: ProgressCallback = no_progress,
+    model: ModelSpec | Classifier | nn.Module | None = None,
 ) -> list[ResultRow]:
     """Evaluate ``methods`` on a suite, appending rows to ``out/results.jsonl`` (resumable).
 
-    Each entry is a method name or ``method@infiller`` (e.g. ``fido-ssr@learned``); bare names
-    use ``infill``. ``progress(done, total)`` counts explanation batches and metrics.
+    Each entry is a :class:`BenchmarkEntry`, a method name or ``method@infiller`` (e.g.
+    ``fido-ssr@learned``), or all of them comma-separated; bare names use ``infill``.
+    ``progress(done, total)`` counts explanation batches and metrics. ``model`` replaces the
+    suite's classifier (its rows are keyed by the model's weights): a :class:`ModelSpec`, a
+    :class:`Classifier`, or a module wrapped with ``Classifier.wrap`` (left as it was after).
     """
-    entries = [parse_entry(entry, infill) for entry in methods]
-    out = Path(out)
+    entries = [(entry.method, entry.infill) for entry in parse_entries(methods, infill)]
+    if not isinstance(model, nn.Module):
+        return _run(suite_name, entries, Path(out), device, progress, model)
+    with borrow(model) as classifier:
+        return _run(suite_name, entries, Path(out), device, progress, classifier)
+
+
+def _run(
+    suite_name: str,
+    entries: list[tuple[str, str]],
+    out: Path,
+    device: str,
+    progress: ProgressCallback,
+    model: ModelSpec | Classifier | None,
+) -> list[ResultRow]:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "results.jsonl"
     rows = load_rows(path)
     done = {row.key() for row in rows}
-    loaded = LoadedSuite.load(suite_name, device)
+    loaded = LoadedSuite.load(suite_name, device, model)
     suite = loaded.suite
     keys = {
         (m, i): (suite.name, m, _params_hash(i, suite.method_params.get(m, {})), loaded.model_hash)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
-from servers import REPO, Deployment, ServerError, _stop, free_port, wait_for
+from servers import REPO, Deployment, ServerError, free_port, stop_process, wait_for
 from ui_helpers import sample_png
 
 pytest_plugins = ["ui_fixtures"]
@@ -65,7 +65,7 @@ def streamlit_url(deployment: Deployment) -> Iterator[str]:
 
     wait_for(healthy, 120, "streamlit to answer /_stcore/health", interval=0.5)
     yield url
-    _stop(process)
+    stop_process(process)
 
 
 @pytest.fixture(scope="module")

@@ -11,17 +11,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from genlens.core.errors import ParameterError
-from genlens.core.saliency.infill import check_infiller
+from genlens.core import defaults
+from genlens.evaluation.entries import parse_entries
 from genlens.evaluation.leaderboard import write_outputs
-from genlens.evaluation.runner import parse_entry, run_benchmark
+from genlens.evaluation.runner import run_benchmark
 from genlens.evaluation.suites import get_suite
 from genlens.worker.benchmark_store import store_rows
 from genlens.worker.context import JobContext, SubmitContext
 from genlens.worker.kinds import JobKind, check_keys
 
-FIELDS = {"suite", "methods", "infill"}
-MAX_METHODS = 32
+FIELDS = {"suite", "methods", "infill", "model"}
 MEDIA_TYPES = {
     ".json": "application/json",
     ".csv": "text/csv",
@@ -33,29 +32,20 @@ MEDIA_TYPES = {
 
 def validate_benchmark(spec: Mapping[str, Any], context: SubmitContext) -> dict[str, Any]:
     """Parameters of a ``benchmark`` job: ``suite`` (a registered suite), ``methods`` (a list
-    or comma-separated string of ``method`` / ``method@infiller``) and ``infill`` (default
-    in-filler of mask methods)."""
+    or comma-separated string of ``method`` / ``method@infiller``), ``infill`` (default
+    in-filler of mask methods) and ``model`` (instead of the suite's classifier: a registered
+    name or a weights file, see :meth:`SubmitContext.model`)."""
     check_keys("benchmark", spec, FIELDS)
     suite = get_suite(spec.get("suite", "")).name
-    methods = spec.get("methods")
-    if isinstance(methods, str):
-        methods = [name.strip() for name in methods.split(",") if name.strip()]
-    if (
-        not isinstance(methods, list)
-        or not 1 <= len(methods) <= MAX_METHODS
-        or not all(isinstance(name, str) for name in methods)
-    ):
-        raise ParameterError(f"methods must be 1 to {MAX_METHODS} method names, got {methods!r}")
-    infill = spec.get("infill", "local-mean")
-    if not isinstance(infill, str):
-        raise ParameterError(f"infill must be an in-filler name, got {infill!r}")
-    check_infiller(infill)
-    entries = []
-    for entry in methods:
-        method, method_infill = parse_entry(entry, infill)
-        check_infiller(method_infill)
-        entries.append(f"{method}@{method_infill}")
-    return {"suite": suite, "methods": entries, "infill": infill}
+    infill = spec.get("infill", defaults.INFILL)
+    entries = parse_entries(spec.get("methods") or [], infill)
+    model = spec.get("model")
+    return {
+        "suite": suite,
+        "methods": [str(entry) for entry in entries],
+        "infill": infill,
+        "model": None if model is None else context.model(model),
+    }
 
 
 def run_benchmark_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -68,6 +58,7 @@ def run_benchmark_job(context: JobContext, params: dict[str, Any]) -> dict[str, 
         infill=params["infill"],
         device=context.settings.device,
         progress=context.progress,
+        model=None if params.get("model") is None else context.runtime.model_spec(params["model"]),
     )
     suite = get_suite(params["suite"])
     for path in [

@@ -12,15 +12,13 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from genlens.core import defaults
 from genlens.core.data import to_pil
-from genlens.core.errors import ModelLoadError, ParameterError
-from genlens.core.featviz import LOGITS, contact_sheet, registered_priors
-from genlens.core.featviz.run import DEFAULT_PRIOR, DEFAULT_STEPS, run_visualization
-from genlens.core.featviz.run import METHODS as VISUALIZATION_METHODS
-from genlens.core.models.registry import is_registered, registered_classifiers
-from genlens.core.saliency import explain, get_method
-from genlens.core.saliency.infill import check_infiller
-from genlens.core.saliency.params import Param, resolve_params
+from genlens.core.errors import ParameterError
+from genlens.core.featviz import LOGITS, contact_sheet
+from genlens.core.featviz.run import check_visualize, run_visualization
+from genlens.core.params import Param, resolve_params
+from genlens.core.saliency import check_explain, explain
 from genlens.core.saliency.render import figure, overlay
 from genlens.worker.context import JobContext, SubmitContext
 from genlens.worker.kinds import JobKind, check_keys
@@ -60,39 +58,24 @@ EXPLAIN_FIELDS = {
 }
 
 
-def check_model(spec: Mapping[str, Any]) -> str:
-    """The ``model`` field: a registered name (uploaded weights are not accepted by jobs)."""
-    model = spec.get("model", "efficientnet_lite0")
-    if not isinstance(model, str) or not is_registered(model):
-        known = ", ".join(entry.name for entry in registered_classifiers())
-        raise ModelLoadError(f"unknown model {model!r} for a job; registered models: {known}")
-    return model
-
-
-def check_seed(spec: Mapping[str, Any]) -> int:
-    seed = spec.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**62:
-        raise ParameterError(f"seed must be an integer in [0, 2**62), got {seed!r}")
-    return seed
-
-
 def validate_explain(spec: Mapping[str, Any], context: SubmitContext) -> dict[str, Any]:
-    """Parameters of an ``explain`` job, checked without loading the model.
+    """Parameters of an ``explain`` job, checked before queueing.
 
     Fields: ``image`` (``sample:NAME``, file path, bytes or ``artifact:<sha256>``), ``model``
-    (a registered name), ``method``, ``infill``, ``steps``, ``samples``, ``seed``, ``target``
-    (class index or ``None`` = predicted) and ``params`` (other method parameters).
+    (a registered name or a weights file, see :meth:`SubmitContext.model`), ``method``,
+    ``infill``, ``steps``, ``samples``, ``seed``, ``target`` (class index or ``None`` =
+    predicted) and ``params`` (other method parameters).
     """
     check_keys("explain", spec, EXPLAIN_FIELDS)
-    model = check_model(spec)
-    method = spec.get("method", "fido-ssr")
-    chosen = get_method(method)
-    infill = spec.get("infill", "local-mean")
-    check_infiller(infill)
-    given = dict(spec.get("params") or {})
-    given.update({key: spec[key] for key in ("steps", "samples") if spec.get(key) is not None})
-    params = resolve_params(method, chosen.params, given)
-    seed = check_seed(spec)
+    model = context.model(spec.get("model", defaults.MODEL))
+    request = check_explain(
+        spec.get("method", defaults.EXPLAIN_METHOD),
+        _infill_name(spec.get("infill", defaults.INFILL)),
+        spec.get("seed", 0),
+        spec.get("steps"),
+        spec.get("samples"),
+        **(spec.get("params") or {}),
+    )
     target = spec.get("target")
     if target is not None and (
         isinstance(target, bool) or not isinstance(target, int) or target < 0
@@ -103,12 +86,19 @@ def validate_explain(spec: Mapping[str, Any], context: SubmitContext) -> dict[st
     return {
         "image": context.image(spec["image"]),
         "model": model,
-        "method": method,
-        "infill": infill,
-        "seed": seed,
+        "method": request.method,
+        "infill": request.infill,
+        "seed": request.seed,
         "target": target,
-        "params": params,
+        "params": request.params,
     }
+
+
+def _infill_name(infill: Any) -> str:
+    """Jobs name their in-filler (an object cannot travel to a worker)."""
+    if not isinstance(infill, str):
+        raise ParameterError(f"infill of a job must be an in-filler name, got {infill!r}")
+    return infill
 
 
 def png(image: Image.Image) -> bytes:
@@ -170,20 +160,7 @@ VISUALIZE_FIELDS = {
     "penalty_layer",
     "clusters",
 }
-MAX_UNITS = 64
 MAX_IMAGES = 64
-
-
-def _check_units(units: Any) -> list[int]:
-    if (
-        not isinstance(units, list)
-        or not 1 <= len(units) <= MAX_UNITS
-        or any(isinstance(u, bool) or not isinstance(u, int) or u < 0 for u in units)
-    ):
-        raise ParameterError(
-            f"units must be a list of 1 to {MAX_UNITS} indices >= 0, got {units!r}"
-        )
-    return units
 
 
 def validate_visualize(spec: Mapping[str, Any], context: SubmitContext) -> dict[str, Any]:
@@ -194,42 +171,37 @@ def validate_visualize(spec: Mapping[str, Any], context: SubmitContext) -> dict[
     photos), ``penalty_layer`` and ``clusters`` (class-agnostic). Layer names and unit ranges
     are checked by the worker, which has the model."""
     check_keys("visualize", spec, VISUALIZE_FIELDS)
-    method = spec.get("method", "fourier")
-    if method not in VISUALIZATION_METHODS:
-        raise ParameterError(
-            f"visualize method must be one of {', '.join(VISUALIZATION_METHODS)}, got {method!r}"
-        )
     layer = spec.get("layer", LOGITS)
     if not isinstance(layer, str) or not layer:
         raise ParameterError(f"layer must be 'logits' or a layer name, got {layer!r}")
-    params = resolve_params(
-        "visualize",
-        {
-            "steps": Param(DEFAULT_STEPS[method], low=1, high=10_000, doc="optimization steps"),
-            "clusters": Param(3, low=1, high=16, doc="class-agnostic: facets"),
-        },
-        {key: spec[key] for key in ("steps", "clusters") if spec.get(key) is not None},
+    prior = spec.get("prior", defaults.PRIOR)
+    if not isinstance(prior, str):
+        raise ParameterError(f"prior of a job must be a registered prior name, got {prior!r}")
+    units = spec.get("units")
+    request = check_visualize(
+        spec.get("method", defaults.VISUALIZE_METHOD),
+        None if layer == LOGITS else layer,
+        units if isinstance(units, list) else (),
+        spec.get("steps"),
+        spec.get("seed", 0),
+        prior,
+        spec.get("penalty_layer"),
+        spec.get("clusters", defaults.CLUSTERS),
     )
-    prior = spec.get("prior", DEFAULT_PRIOR)
-    if prior not in registered_priors():
-        raise ParameterError(
-            f"unknown prior {prior!r}; registered: {', '.join(registered_priors())}"
-        )
     images = spec.get("images") or []
     if not isinstance(images, list) or len(images) > MAX_IMAGES:
         raise ParameterError(f"images must be a list of at most {MAX_IMAGES} images")
-    if method == "class-agnostic" and layer == LOGITS:
-        raise ParameterError("class-agnostic needs a spatial layer (e.g. bn2), not the logits")
     return {
-        "model": check_model(spec),
-        "method": method,
+        "model": context.model(spec.get("model", defaults.MODEL)),
+        "method": request.method,
         "layer": layer,
-        "units": [] if method == "class-agnostic" else _check_units(spec.get("units")),
-        "seed": check_seed(spec),
-        "prior": prior if method == "dgn" else None,
+        "units": list(request.units),
+        "seed": request.seed,
+        "prior": prior if request.method == "dgn" else None,
         "images": [context.image(image, f"images[{i}]") for i, image in enumerate(images)],
-        "penalty_layer": spec.get("penalty_layer"),
-        **params,
+        "penalty_layer": request.penalty_layer,
+        "steps": request.steps,
+        "clusters": request.clusters,
     }
 
 
@@ -245,7 +217,7 @@ def run_visualize(context: JobContext, params: dict[str, Any]) -> dict[str, Any]
         units=params["units"],
         steps=params["steps"],
         seed=params["seed"],
-        prior=params["prior"] or DEFAULT_PRIOR,
+        prior=params["prior"] or defaults.PRIOR,
         images=[context.image(reference) for reference in params["images"]],
         penalty_layer=params["penalty_layer"],
         clusters=params["clusters"],

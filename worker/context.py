@@ -3,6 +3,7 @@ process) and :class:`JobContext` while a job runs (in a worker process), plus th
 :class:`Runtime` (database, artifact store, model cache)."""
 
 import io
+import json
 import os
 import socket
 import time
@@ -18,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from genlens.core.data import load_image, sample_image, sample_names
 from genlens.core.data.samples import SAMPLE_PREFIX
-from genlens.core.errors import ImageError
-from genlens.core.models import Classifier, load_classifier
+from genlens.core.errors import ImageError, ModelLoadError
+from genlens.core.models import Classifier, ModelSpec
+from genlens.core.registries import CLASSIFIERS
 from genlens.db.artifacts import ArtifactStore, LocalArtifactStore, StoredObject
 from genlens.db.engine import Database
 from genlens.db.models import Artifact, Job, utcnow
@@ -42,11 +44,32 @@ class Runtime:
         self.store: ArtifactStore = LocalArtifactStore(settings.artifacts)
         self._classifiers: dict[str, Classifier] = {}
 
-    def classifier(self, name: str) -> Classifier:
-        """The classifier ``name``, loaded on first use in this process and cached by name."""
-        if name not in self._classifiers:
-            self._classifiers[name] = load_classifier(name, device=self.settings.device)
-        return self._classifiers[name]
+    def classifier(self, model: str | dict[str, Any]) -> Classifier:
+        """The classifier of a job's ``model`` (a registered name, or the weights reference
+        :meth:`SubmitContext.model` stored), loaded on first use and cached in this process."""
+        key = json.dumps(model, sort_keys=True)
+        if key not in self._classifiers:
+            self._classifiers[key] = self.model_spec(model).load(self.settings.device)
+        return self._classifiers[key]
+
+    def model_spec(self, model: str | dict[str, Any]) -> ModelSpec:
+        """The :class:`ModelSpec` of a job's ``model``; stored weights become a local file."""
+        if isinstance(model, str):
+            return ModelSpec(model)
+        fields = dict(model)
+        sha256 = fields.pop("weights").removeprefix(ARTIFACT_PREFIX)
+        path = self.settings.root / "models" / f"{sha256}{fields.pop('suffix')}"
+        if not path.is_file():
+            with self.db.begin() as session:
+                artifact = session.get(Artifact, sha256)
+                if artifact is None:
+                    raise ModelLoadError(f"model weights artifact {sha256} is missing")
+                key = artifact.key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.partial")
+            partial.write_bytes(self.store.read(key))
+            os.replace(partial, path)
+        return ModelSpec.from_json({**fields, "source": str(path)})
 
     def after_fork(self) -> None:
         """Call in a freshly forked worker child: never reuse the parent's DB connections."""
@@ -108,6 +131,46 @@ class SubmitContext:
         stored = self.store.put(value, media_type)
         self.inputs.append((name, stored))
         return f"{ARTIFACT_PREFIX}{stored.sha256}"
+
+    def model(self, value: Any, name: str = "model") -> str | dict[str, Any]:
+        """Validate a job's classifier: a registered name, a :class:`ModelSpec` (or its JSON)
+        of a weights file, or a JSON model card's path.
+
+        A weights file is loaded once here (bad files raise the same one-line
+        :class:`ModelLoadError` as ``genlens classify``), then stored: the job carries
+        ``{"weights": "artifact:<sha256>", "suffix": ..., "arch": ..., ...}`` and the worker
+        never reads the submitter's path. TorchScript files are refused (they contain code).
+        """
+        if isinstance(value, str):
+            value = ModelSpec.parse(value)
+        elif isinstance(value, dict):
+            value = ModelSpec.from_json(value)
+        if not isinstance(value, ModelSpec):
+            raise ModelLoadError(
+                f"{name}: a registered model name or a weights file, got {value!r}"
+            )
+        if value.registered:
+            return value.source
+        if value.trust_code:
+            raise ModelLoadError(f"{name}: jobs do not accept TorchScript files (executable code)")
+        path = Path(value.source)
+        if not path.is_file():
+            raise ModelLoadError(
+                f"{name}: {value.source!r} is neither a registered model "
+                f"({', '.join(CLASSIFIERS.names())}) nor a weights file"
+            )
+        limit = self.settings.max_model_bytes
+        if path.stat().st_size > limit:
+            raise ModelLoadError(
+                f"{path.name}: file is {path.stat().st_size:,} bytes, model limit {limit:,}"
+            )
+        value.load("cpu")
+        stored = self.store.put(path.read_bytes(), "application/octet-stream")
+        self.inputs.append((name, stored))
+        fields = {
+            key: v for key, v in value.to_json().items() if key not in ("source", "trust_code")
+        }
+        return {"weights": f"{ARTIFACT_PREFIX}{stored.sha256}", "suffix": path.suffix, **fields}
 
 
 class JobContext:
@@ -176,6 +239,6 @@ class JobContext:
             self.runtime.store.read(key), mode=mode, limits=self.settings.upload_limits
         )
 
-    def classifier(self, name: str) -> Classifier:
-        """The classifier ``name`` from this process's cache."""
-        return self.runtime.classifier(name)
+    def classifier(self, model: str | dict[str, Any]) -> Classifier:
+        """The classifier of the job's ``model`` from this process's cache."""
+        return self.runtime.classifier(model)

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from genlens.core.data import ImageLimits
+from genlens.core.limits import ImageLimits
 
 
 class Settings(BaseSettings):
@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Uploaded image bytes.")
     max_upload_pixels: int = Field(40_000_000, gt=0, description="Uploaded image pixels.")
+    max_model_bytes: int = Field(
+        1024 * 1024 * 1024, gt=0, description="A classifier weights file a job carries, bytes."
+    )
     ui_user: str = Field("genlens", description="User name of the front ends' optional login.")
     ui_password: SecretStr | None = Field(
         None, description="When set, the Gradio demo asks for ui_user and this password."

@@ -15,9 +15,9 @@ import torch
 from genlens.core.errors import ParameterError
 from genlens.core.generative import get_world
 from genlens.core.models.registry import is_registered
+from genlens.core.params import check_seed
 from genlens.core.training import TASKS, TrainConfig, train
 from genlens.core.training.trainer import TrainResult
-from genlens.worker.builtin_kinds import check_seed
 from genlens.worker.context import JobContext, SubmitContext
 from genlens.worker.kinds import JobKind, check_keys
 
@@ -70,7 +70,7 @@ def validate_train(spec: Mapping[str, Any], context: SubmitContext) -> dict[str,
         "steps": _integer(spec, "steps", 2000, 1, MAX_STEPS),
         "batch_size": _integer(spec, "batch_size", 128, 1, MAX_BATCH),
         "lr": float(lr),
-        "seed": check_seed(spec),
+        "seed": check_seed(spec.get("seed", 0)),
         "classifier": classifier,
         "options": json.loads(json.dumps(options)),
         "eval_size": _integer(spec, "eval_size", 0, 0, 10_000_000),

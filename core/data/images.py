@@ -6,7 +6,6 @@ decoding, so a decompression bomb is an error, never a warning or an out-of-memo
 
 import io
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -15,16 +14,9 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from genlens.core.errors import ImageError
+from genlens.core.limits import ImageLimits
 
 ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "WEBP"})
-
-
-@dataclass(frozen=True)
-class ImageLimits:
-    """Upper bounds for untrusted images: ``max_pixels`` (width*height), ``max_bytes`` (file)."""
-
-    max_pixels: int = 40_000_000
-    max_bytes: int = 50 * 1024 * 1024
 
 
 DEFAULT_LIMITS = ImageLimits()

@@ -40,12 +40,13 @@ from skimage.restoration import denoise_tv_bregman
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
+from torch import nn
 
 from genlens.core.errors import ParameterError
 from genlens.core.featviz.forward import recording
 from genlens.core.featviz.result import FeatVizResult
 from genlens.core.featviz.transforms import resize
-from genlens.core.models import Classifier
+from genlens.core.models import Classifier, accepts_modules
 from genlens.core.progress import ProgressCallback, no_progress
 
 _REFERENCE_SIZE = 512
@@ -288,8 +289,9 @@ class _Canvas:
             self.pixels[b, :, r : r + height, c : c + width] = images[b]
 
 
+@accepts_modules
 def class_agnostic(
-    classifier: Classifier,
+    classifier: Classifier | nn.Module,
     images: torch.Tensor,
     *,
     layer: str,

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from genlens.core.errors import ParameterError
 from genlens.core.featviz.forward import recording
@@ -32,7 +33,7 @@ from genlens.core.featviz.objectives import Objective
 from genlens.core.featviz.render import check_steps, element_seeds, resolve_batch
 from genlens.core.featviz.result import FeatVizResult
 from genlens.core.featviz.transforms import resize
-from genlens.core.models import Classifier
+from genlens.core.models import Classifier, accepts_modules
 from genlens.core.progress import ProgressCallback, no_progress
 
 
@@ -94,8 +95,9 @@ def invert(
     return codes.detach()
 
 
+@accepts_modules
 def dgn_am(
-    classifier: Classifier,
+    classifier: Classifier | nn.Module,
     objective: Objective,
     prior: GeneratorPrior,
     *,

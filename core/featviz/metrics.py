@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 import torch
 
+from genlens.core import defaults
 from genlens.core.errors import ParameterError
 from genlens.core.featviz.transforms import resize
 from genlens.core.models import Classifier
 
 #: layer name meaning "the classifier's output logits"
-LOGITS = "logits"
+LOGITS = defaults.LOGITS
 
 
 def unit_responses(

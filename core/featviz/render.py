@@ -8,6 +8,7 @@
 from collections.abc import Sequence
 
 import torch
+from torch import nn
 
 from genlens.core.errors import ParameterError
 from genlens.core.featviz.forward import recording
@@ -15,7 +16,7 @@ from genlens.core.featviz.objectives import Objective
 from genlens.core.featviz.param import make_image
 from genlens.core.featviz.result import FeatVizResult
 from genlens.core.featviz.transforms import RobustTransforms, resize
-from genlens.core.models import Classifier
+from genlens.core.models import Classifier, accepts_modules
 from genlens.core.progress import ProgressCallback, no_progress
 
 #: offset between an element's init seed and its transform seed (independent random streams)
@@ -51,8 +52,9 @@ def check_steps(steps: int, lr: float) -> None:
         raise ParameterError(f"learning rate must be > 0, got {lr}")
 
 
+@accepts_modules
 def visualize(
-    classifier: Classifier,
+    classifier: Classifier | nn.Module,
     objective: Objective,
     *,
     method: str = "fourier",

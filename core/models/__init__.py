@@ -6,7 +6,7 @@
 >>> clf.predict(x).topk(5)
 """
 
-from genlens.core.models.classifier import Classifier
+from genlens.core.models.classifier import Classifier, accepts_modules, borrow
 from genlens.core.models.hooks import Capture, capture, hook_count
 from genlens.core.models.loading import build_architecture, load_classifier
 from genlens.core.models.preprocessing import Preprocessing
@@ -15,12 +15,16 @@ from genlens.core.models.registry import (
     register_classifier,
     registered_classifiers,
 )
+from genlens.core.models.spec import ModelSpec
 
 __all__ = [
     "Capture",
     "Classifier",
     "ClassifierEntry",
+    "ModelSpec",
     "Preprocessing",
+    "accepts_modules",
+    "borrow",
     "build_architecture",
     "capture",
     "hook_count",

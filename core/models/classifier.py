@@ -1,7 +1,8 @@
 """The :class:`Classifier`: a frozen network plus everything needed to feed and read it."""
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 
 import torch
 from PIL import Image
@@ -19,6 +20,9 @@ class Classifier(nn.Module):
     mean/std and returns logits (B, num_classes). Parameters are frozen and the module is in
     eval mode, so input gradients are cheap (no weight gradients are ever computed).
 
+    A classifier built by :meth:`wrap` borrows the caller's module instead: it is frozen only
+    inside :meth:`frozen`, which every genlens entry point enters, and left as it was after.
+
     Attributes:
         name: registry name or file name the classifier was loaded from.
         net: the underlying network (expects normalized input); layer names refer to it.
@@ -27,23 +31,75 @@ class Classifier(nn.Module):
     """
 
     def __init__(
-        self, name: str, net: nn.Module, preprocessing: Preprocessing, labels: Sequence[str]
+        self,
+        name: str,
+        net: nn.Module,
+        preprocessing: Preprocessing,
+        labels: Sequence[str],
+        freeze: bool = True,
     ):
         super().__init__()
         self.name = name
-        self.net = net.eval()
-        for parameter in self.net.parameters():
-            parameter.requires_grad_(False)
+        self.net = net
+        if freeze:
+            _freeze(net)
         self.preprocessing = preprocessing
         self.labels = list(labels)
         channels = preprocessing.channels
         self.register_buffer("mean", torch.tensor(preprocessing.mean).view(1, channels, 1, 1))
         self.register_buffer("std", torch.tensor(preprocessing.std).view(1, channels, 1, 1))
-        self.eval()
+        self.training = False
+
+    @classmethod
+    def wrap(
+        cls,
+        module: nn.Module,
+        input_size: tuple[int, int],
+        mean: Sequence[float] | None = None,
+        std: Sequence[float] | None = None,
+        labels: Sequence[str] | None = None,
+        channels: int = 3,
+        name: str | None = None,
+    ) -> "Classifier":
+        """A classifier over the caller's ``module`` (logits from normalised input), left as it
+        is: mode and ``requires_grad`` change only inside :meth:`frozen`.
+
+        Args:
+            module: takes (B, C, H, W) ``(x - mean) / std`` and returns logits (B, K).
+            input_size: (H, W) the module is fed.
+            mean, std: per-channel normalisation of [0, 1] input (default: none, so the module
+                sees [0, 1] images, as Captum's ``forward_func`` does).
+            labels: class names (default ``"class i"``, K found by one forward pass).
+            channels: input channels when ``mean`` is not given.
+            name: shown in results (default: the module's class name).
+        """
+        if not isinstance(module, nn.Module):
+            raise ParameterError(f"expected a torch.nn.Module, got {type(module).__name__}")
+        channels = len(mean) if mean is not None else channels
+        preprocessing = Preprocessing(
+            tuple(input_size),
+            tuple(mean) if mean is not None else (0.0,) * channels,
+            tuple(std) if std is not None else (1.0,) * channels,
+            1.0,
+            "bilinear",
+        )
+        device = next(iter(module.parameters()), torch.empty(0)).device
+        if labels is None:
+            with _frozen(module), torch.no_grad():
+                probe = torch.zeros(1, channels, *input_size, device=device)
+                labels = [f"class {i}" for i in range(module(probe).shape[-1])]
+        classifier = cls(name or type(module).__name__, module, preprocessing, labels, False)
+        return classifier.to(device)
+
+    def frozen(self) -> AbstractContextManager["Classifier"]:
+        """Context: ``net`` in eval mode without parameter gradients, restored on exit."""
+        return _frozen(self.net, self)
 
     def train(self, mode: bool = True) -> "Classifier":
-        """Always stays in eval mode: explanations must not change batch-norm statistics."""
-        return super().train(False)
+        """Always stays in eval mode: explanations must not change batch-norm statistics
+        (a wrapped module is put in eval mode by :meth:`frozen`, not here)."""
+        self.training = False
+        return self
 
     @property
     def num_classes(self) -> int:
@@ -95,3 +151,62 @@ class Classifier(nn.Module):
     def predict(self, images: torch.Tensor) -> torch.Tensor:
         """Class probabilities (B, num_classes) for [0, 1] images, without gradients."""
         return self(images.to(self.device)).softmax(dim=1)
+
+
+def _freeze(module: nn.Module) -> None:
+    module.eval()
+    for parameter in module.parameters():
+        parameter.requires_grad_(False)
+
+
+@contextmanager
+def _frozen(module: nn.Module, value: object = None) -> Iterator:
+    """Freeze ``module`` for the block, then restore every sub-module's mode and every
+    parameter's ``requires_grad``; yields ``value``."""
+    modes = [(sub, sub.training) for sub in module.modules()]
+    grads = [(parameter, parameter.requires_grad) for parameter in module.parameters()]
+    _freeze(module)
+    try:
+        yield value
+    finally:
+        for sub, mode in modes:
+            sub.training = mode
+        for parameter, requires_grad in grads:
+            parameter.requires_grad_(requires_grad)
+
+
+def borrow(
+    model: "Classifier | nn.Module", images: torch.Tensor | None = None
+) -> AbstractContextManager["Classifier"]:
+    """Context yielding a frozen :class:`Classifier` for ``model``: a classifier, or a plain
+    module fed ``images`` (B, C, H, W) in [0, 1] as they are (:meth:`Classifier.wrap` at their
+    size). The caller's module is as it was afterwards (mode, ``requires_grad``).
+
+    Raises:
+        ParameterError: ``model`` is neither, or a plain module comes without ``images``.
+    """
+    if isinstance(model, Classifier):
+        return model.frozen()
+    if not isinstance(model, nn.Module):
+        raise ParameterError(
+            f"model must be a genlens Classifier or a torch.nn.Module, got {type(model).__name__}"
+        )
+    if images is None or not isinstance(images, torch.Tensor) or images.ndim != 4:
+        raise ParameterError(
+            "a plain module needs its input size: pass Classifier.wrap(module, input_size=...)"
+        )
+    return Classifier.wrap(model, tuple(images.shape[-2:]), channels=images.shape[1]).frozen()
+
+
+def accepts_modules(function: Callable) -> Callable:
+    """Decorator for entry points whose first argument is the classifier: it may also be a
+    plain ``nn.Module`` (see :func:`borrow`; an images tensor passed second or as ``images=``
+    gives its input size). The function runs with a frozen :class:`Classifier`."""
+
+    @functools.wraps(function)
+    def call(model: "Classifier | nn.Module", *args, **kwargs):
+        images = kwargs.get("images", args[0] if args else None)
+        with borrow(model, images if isinstance(images, torch.Tensor) else None) as classifier:
+            return function(classifier, *args, **kwargs)
+
+    return call

@@ -100,8 +100,23 @@ def _probe_classes(net: nn.Module, preprocessing: Preprocessing) -> int:
 def _load_strict(
     net: nn.Module, state_dict: dict[str, torch.Tensor], path: Path, arch: str
 ) -> None:
-    try:
-        net.load_state_dict(state_dict, strict=True)
-    except RuntimeError as exc:
-        first_line = str(exc).splitlines()[1:2] or [str(exc)]
-        raise ModelLoadError(f"{path.name} does not fit {arch}: {first_line[0].strip()}") from exc
+    expected = net.state_dict()
+    missing = [key for key in expected if key not in state_dict]
+    unexpected = [key for key in state_dict if key not in expected]
+    wrong = [
+        key
+        for key in expected
+        if key in state_dict and tuple(state_dict[key].shape) != tuple(expected[key].shape)
+    ]
+    problems = [
+        f"{len(keys)} {what} (e.g. {', '.join(keys[:3])})"
+        for what, keys in (
+            ("missing keys", missing),
+            ("unexpected keys", unexpected),
+            ("tensors of another shape", wrong),
+        )
+        if keys
+    ]
+    if problems:
+        raise ModelLoadError(f"{path.name} does not fit {arch}: {'; '.join(problems)}")
+    net.load_state_dict(state_dict, strict=True)

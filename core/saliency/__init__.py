@@ -5,10 +5,11 @@
 >>> result.maps.shape          # (1, 224, 224), higher = more salient
 """
 
-from genlens.core.saliency.explain import explain
+from genlens.core.saliency.explain import ExplainRequest, check_explain, explain
 from genlens.core.saliency.infill import (
     Infiller,
     LearnedInfiller,
+    check_infiller,
     infiller_names,
     make_infiller,
     register_infiller,
@@ -17,10 +18,13 @@ from genlens.core.saliency.methods import Method, get_method, method_names, regi
 from genlens.core.saliency.result import SaliencyResult
 
 __all__ = [
+    "ExplainRequest",
     "Infiller",
     "LearnedInfiller",
     "Method",
     "SaliencyResult",
+    "check_explain",
+    "check_infiller",
     "explain",
     "get_method",
     "infiller_names",

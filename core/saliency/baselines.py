@@ -21,7 +21,7 @@ from torch import nn
 
 from genlens.core.errors import ParameterError
 from genlens.core.models import Classifier
-from genlens.core.saliency.params import Param
+from genlens.core.params import Param
 from genlens.core.saliency.problem import Problem
 
 

@@ -14,8 +14,8 @@ SDR ``0.5 - Up(M)``; higher = more salient, ``map > 0`` is the salient region.
 
 import torch
 
+from genlens.core.params import Param
 from genlens.core.saliency.optimise import MASK_PARAMS, MaskObjective, upsample
-from genlens.core.saliency.params import Param
 from genlens.core.saliency.problem import Problem
 
 OBSERVED_TOLERANCE = 1e-6

@@ -2,17 +2,20 @@
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch import nn
 
+from genlens.core import defaults
 from genlens.core.errors import ParameterError
-from genlens.core.models import Classifier
+from genlens.core.models import Classifier, borrow
+from genlens.core.params import check_seed, resolve_params
 from genlens.core.progress import ProgressCallback, no_progress
 from genlens.core.saliency.infill import Infiller, check_infiller, make_infiller
-from genlens.core.saliency.methods import get_method
+from genlens.core.saliency.methods import Method, get_method
 from genlens.core.saliency.noise import SampleNoise
-from genlens.core.saliency.params import resolve_params
 from genlens.core.saliency.problem import Problem
 from genlens.core.saliency.result import SaliencyResult
 from genlens.core.saliency.score import target_probability
@@ -20,12 +23,63 @@ from genlens.core.saliency.score import target_probability
 Target = int | Sequence[int] | torch.Tensor | None
 
 
+@dataclass(frozen=True)
+class ExplainRequest:
+    """Checked explanation parameters (the one declaration the library, the CLI, the explain
+    job and the front ends validate through).
+
+    Attributes:
+        method: a registered saliency method name.
+        infill: a registered in-filler name or an :class:`Infiller` object.
+        seed: in ``[0, 2**62)``; image ``b`` uses ``seed + b``.
+        params: every parameter of the method, defaults filled in (its declared ``params``).
+    """
+
+    method: str
+    infill: str | Infiller
+    seed: int
+    params: dict[str, Any]
+
+    @property
+    def chosen(self) -> Method:
+        return get_method(self.method)
+
+
+def check_explain(
+    method: str = defaults.EXPLAIN_METHOD,
+    infill: str | Infiller = defaults.INFILL,
+    seed: int = 0,
+    steps: int | None = None,
+    samples: int | None = None,
+    **method_params: Any,
+) -> ExplainRequest:
+    """Validate explanation parameters without a model or any compute.
+
+    ``steps`` and ``samples`` are shortcuts for the method parameters of those names
+    (``None`` = the method's default); other method parameters come as keywords.
+
+    Raises:
+        ParameterError: unknown method or in-filler, bad seed, unknown or out-of-range
+            method parameters.
+    """
+    if not isinstance(method, str):
+        raise ParameterError(f"method must be a saliency method name, got {method!r}")
+    chosen = get_method(method)
+    check_infiller(infill)
+    given = dict(method_params)
+    given.update(
+        {key: value for key, value in (("steps", steps), ("samples", samples)) if value is not None}
+    )
+    params = resolve_params(method, chosen.params, given)
+    return ExplainRequest(method, infill, check_seed(seed), params)
+
+
 def explain(
-    classifier: Classifier,
+    classifier: Classifier | nn.Module,
     images: torch.Tensor,
     target: Target = None,
-    method: str = "fido-ssr",
-    infill: str = "local-mean",
+    method: str = defaults.EXPLAIN_METHOD,
+    infill: str | Infiller = defaults.INFILL,
     steps: int | None = None,
     samples: int | None = None,
     seed: int = 0,
@@ -35,12 +89,16 @@ def explain(
     """Explain why ``classifier`` assigns ``target`` to each image.
 
     Args:
-        classifier: a :class:`~genlens.core.models.Classifier` (takes [0, 1] images).
+        classifier: a :class:`~genlens.core.models.Classifier` (takes [0, 1] images), or any
+            ``torch.nn.Module`` returning logits, fed ``images`` as they are (use
+            ``Classifier.wrap`` for normalisation and labels); it is left as it was (mode,
+            ``requires_grad``) after the call.
         images: (B, C, H, W) float in [0, 1], C and (H, W) matching the classifier's input.
         target: class per image: ``None`` (the predicted class), one int for all, or B ints.
         method: a name from :func:`genlens.core.saliency.method_names`, e.g. ``"fido-ssr"``.
-        infill: a name from :func:`genlens.core.saliency.infiller_names`, used by FIDO/BBMP and for
-            the counterfactual views of every method.
+        infill: a name from :func:`genlens.core.saliency.infiller_names` or an
+            :class:`Infiller` object, used by FIDO/BBMP and for the counterfactual views of
+            every method.
         steps, samples: shortcuts for the method parameters of those names (``None`` = default).
         seed: image ``b`` draws its randomness from a generator seeded ``seed + b``, so a batch
             gives the same maps as its images explained one by one with those seeds.
@@ -52,15 +110,21 @@ def explain(
             always before any compute.
     """
     started = time.perf_counter()
-    chosen = get_method(method)
-    check_infiller(infill)
-    given = dict(method_params)
-    given.update(
-        {key: value for key, value in (("steps", steps), ("samples", samples)) if value is not None}
-    )
-    params = resolve_params(method, chosen.params, given)
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**62:
-        raise ParameterError(f"seed must be an integer in [0, 2**62), got {seed!r}")
+    request = check_explain(method, infill, seed, steps, samples, **method_params)
+    with borrow(classifier, images if isinstance(images, torch.Tensor) else None) as borrowed:
+        return _explain(borrowed, images, target, request, progress, started)
+
+
+def _explain(
+    classifier: Classifier,
+    images: torch.Tensor,
+    target: Target,
+    request: ExplainRequest,
+    progress: ProgressCallback | None,
+    started: float,
+) -> SaliencyResult:
+    chosen, params = request.chosen, request.params
+    method, infill, seed = request.method, request.infill, request.seed
     if chosen.check is not None:
         chosen.check(classifier, params)
     images = _check_images(classifier, images)
@@ -91,8 +155,12 @@ def explain(
         prob_kept=prob_kept.cpu(),
         prob_removed=prob_removed.cpu(),
         seconds=time.perf_counter() - started,
-        params={"method": method, "infill": infill, "seed": seed, **params},
+        params={"method": method, "infill": _infill_name(infill), "seed": seed, **params},
     )
+
+
+def _infill_name(infill: str | Infiller) -> str:
+    return infill if isinstance(infill, str) else getattr(infill, "name", type(infill).__name__)
 
 
 def _check_images(classifier: Classifier, images: torch.Tensor) -> torch.Tensor:

@@ -19,9 +19,9 @@ final mask distribution (see :func:`genlens.core.saliency.methods.sampled_region
 
 import torch
 
+from genlens.core.params import Param
 from genlens.core.saliency.noise import SampleNoise
 from genlens.core.saliency.optimise import MASK_PARAMS, MaskObjective, upsample
-from genlens.core.saliency.params import Param
 from genlens.core.saliency.problem import Problem
 
 EPS = torch.finfo(torch.float32).eps

@@ -12,12 +12,12 @@ import torch
 
 from genlens.core.errors import ParameterError
 from genlens.core.models import Classifier
+from genlens.core.params import Param
 from genlens.core.registries import METHODS
 from genlens.core.saliency import baselines
 from genlens.core.saliency.bbmp import BBMP_PARAMS, bbmp
 from genlens.core.saliency.fido import FIDO_PARAMS, fido
 from genlens.core.saliency.noise import SampleNoise
-from genlens.core.saliency.params import Param
 from genlens.core.saliency.problem import Problem
 from genlens.core.saliency.rise import RISE_PARAMS, rise
 

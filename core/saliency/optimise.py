@@ -6,9 +6,9 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from genlens.core.params import Param
 from genlens.core.progress import ProgressCallback
 from genlens.core.saliency.noise import SampleNoise
-from genlens.core.saliency.params import Param
 from genlens.core.saliency.problem import Problem
 from genlens.core.saliency.score import log_odds
 

@@ -11,7 +11,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from genlens.core.saliency.params import Param
+from genlens.core.params import Param
 from genlens.core.saliency.problem import Problem
 from genlens.core.saliency.score import target_probability
 

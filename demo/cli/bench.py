@@ -1,39 +1,57 @@
 """``genlens bench saliency``: run a benchmark suite and print the leaderboard."""
 
-import typer
-from rich.console import Console
+from typing import TYPE_CHECKING
 
+import typer
+
+from genlens.core import defaults
 from genlens.demo.cli.app import app, progress_bar
-from genlens.evaluation.leaderboard import leaderboard_table, write_outputs
-from genlens.evaluation.runner import run_benchmark
-from genlens.evaluation.suites import get_suite, suite_names
+from genlens.demo.cli.model_options import model_options
+from genlens.evaluation.registries import SUITES
+
+if TYPE_CHECKING:
+    from genlens.core.models import ModelSpec
 
 bench_app = typer.Typer(help="Benchmark saliency methods on a suite and print the leaderboard.")
 app.add_typer(bench_app, name="bench")
 
 
 @bench_app.command("saliency")
+@model_options(default=None)
 def bench_saliency(
     suite: str = typer.Option(
-        "imagenet-photos", help=f"Benchmark suite: {', '.join(suite_names())}."
+        "imagenet-photos", help=f"Benchmark suite: {', '.join(SUITES.names())}."
     ),
     methods: str = typer.Option(
         "grad-cam,integrated-gradients,smoothgrad,rise,occlusion,random,centre,sobel",
         help="Comma-separated saliency methods (see `genlens explain --help`); "
         "METHOD@INFILLER picks the in-filler of a mask method, e.g. fido-ssr@learned.",
     ),
-    infill: str = typer.Option("local-mean", help="In-filler for methods given without @INFILLER."),
+    infill: str = typer.Option(
+        defaults.INFILL, help="In-filler for methods given without @INFILLER."
+    ),
     out: str = typer.Option(
         "bench-output", help="Folder for results.jsonl, leaderboard.{json,csv} and plots."
     ),
     device: str = typer.Option("auto", help="auto (CUDA when available), cpu or cuda."),
+    model: "ModelSpec | None" = None,
 ) -> None:
-    """Evaluate methods on a suite (resumable: rows already in OUT/results.jsonl are kept)."""
+    """Evaluate methods on a suite (resumable: rows already in OUT/results.jsonl are kept).
+
+    --model replaces the suite's own classifier (default) with another one of the same input.
+    """
+    from rich.console import Console
+
+    from genlens.evaluation.entries import parse_entries
+    from genlens.evaluation.leaderboard import leaderboard_table, write_outputs
+    from genlens.evaluation.runner import run_benchmark
+    from genlens.evaluation.suites import get_suite
+
     chosen = get_suite(suite)
-    names = [name.strip() for name in methods.split(",") if name.strip()]
+    entries = parse_entries(methods, infill)
     with progress_bar(f"{suite}: methods") as progress:
         rows = run_benchmark(
-            chosen.name, names, out, infill=infill, device=device, progress=progress
+            chosen.name, entries, out, infill=infill, device=device, progress=progress, model=model
         )
     Console().print(leaderboard_table(rows, chosen.metrics))
     for path in write_outputs(rows, chosen.metrics, out):

@@ -1,34 +1,30 @@
-"""``genlens explain``: saliency maps and counterfactuals for one or more images."""
+"""``genlens explain``: saliency maps and counterfactuals for images (heavy imports on run)."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from genlens.core.data import image_label, resolve_image, save_png
-from genlens.core.models import load_classifier
-from genlens.core.saliency import explain as explain_images
-from genlens.core.saliency import infiller_names, method_names
-from genlens.core.saliency.render import figure, overlay
+from genlens.core import defaults
+from genlens.core.registries import INFILLERS, METHODS
 from genlens.demo.cli.app import app, progress_bar
+from genlens.demo.cli.model_options import model_options
+
+if TYPE_CHECKING:
+    from genlens.core.models import ModelSpec
 
 
 @app.command("explain")
+@model_options()
 def explain(
     images: list[str] = typer.Argument(
         ..., help="Images to explain: files or sample:NAME (e.g. sample:chelsea)."
     ),
-    model: str = typer.Option(
-        "efficientnet_lite0",
-        "--model",
-        "-m",
-        help="Model name (see `genlens models`) or a weights file.",
+    method: str = typer.Option(
+        defaults.EXPLAIN_METHOD, help=f"Saliency method: {', '.join(METHODS.names(sort=False))}."
     ),
-    method: str = typer.Option("fido-ssr", help=f"Saliency method: {', '.join(method_names())}."),
     infill: str = typer.Option(
-        "local-mean", help=f"In-filler: {', '.join(infiller_names())} (or a registered one)."
+        defaults.INFILL, help=f"In-filler: {', '.join(INFILLERS.names(sort=False))}."
     ),
     steps: int | None = typer.Option(None, help="Optimisation steps (FIDO/BBMP; IG points)."),
     samples: int | None = typer.Option(
@@ -38,9 +34,20 @@ def explain(
     target: int | None = typer.Option(None, help="Class index to explain (default: predicted)."),
     out: Path = typer.Option(Path("explain_out"), help="Folder for the PNG and .npy outputs."),
     device: str = typer.Option("auto", help="auto (CUDA when available), cpu or cuda."),
+    model: "ModelSpec | None" = None,
 ) -> None:
     """Explain the classifier's decision: overlay, side-by-side figure and raw map per image."""
-    classifier = load_classifier(Path(model) if Path(model).exists() else model, device=device)
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    from genlens.core.data import image_label, resolve_image, save_png
+    from genlens.core.saliency import check_explain
+    from genlens.core.saliency import explain as explain_images
+    from genlens.core.saliency.render import figure, overlay
+
+    check_explain(method, infill, seed, steps, samples)
+    classifier = model.load(device)
     mode = classifier.preprocessing.pil_mode
     batch = classifier.prepare([resolve_image(reference, mode=mode) for reference in images])
     with progress_bar(f"{method} x {len(images)} image(s)") as progress:

@@ -13,22 +13,15 @@ the classifier's top class per tile) to ``--out``:
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from genlens.core.data import image_label, save_png
 from genlens.core.errors import ParameterError
-from genlens.core.generative.conditional.api import (
-    EditResult,
-    component_effects,
-    edit,
-    grid_image,
-    interpolate,
-    load_conditional,
-    render_with,
-    resolve_reference,
-)
 from genlens.demo.cli.app import app, progress_bar
+
+if TYPE_CHECKING:
+    from genlens.core.generative.conditional.api import EditResult
 
 
 def _numbers(text: str, what: str) -> list[float]:
@@ -38,7 +31,10 @@ def _numbers(text: str, what: str) -> list[float]:
         raise ParameterError(f"{what} must be comma-separated numbers, got {text!r}") from None
 
 
-def _save(result: EditResult, out: Path, name: str, rows: list[str]) -> dict[str, object]:
+def _save(result: "EditResult", out: Path, name: str, rows: list[str]) -> dict[str, object]:
+    from genlens.core.data import save_png
+    from genlens.core.generative.conditional.api import grid_image
+
     grid_image(result).save(out / f"{name}.png")
     save_png(result.grid, out / f"{name}_raw.png")
     top = result.probabilities.argmax(2)
@@ -69,6 +65,16 @@ def generate_command(
     device: str = typer.Option("auto", "--device"),
 ) -> None:
     """Traverse principal feature directions, render with other images' features, interpolate."""
+    from genlens.core.data import image_label
+    from genlens.core.generative.conditional.api import (
+        component_effects,
+        edit,
+        interpolate,
+        load_conditional,
+        render_with,
+        resolve_reference,
+    )
+
     loaded = load_conditional(model, device)
     images = loaded.prepare([resolve_reference(ref) for ref in image])
     rows = [image_label(ref) for ref in image]

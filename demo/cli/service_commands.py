@@ -4,17 +4,19 @@
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from genlens.core.saliency import get_method
-from genlens.db.migrate import upgrade
+from genlens.core import defaults
 from genlens.demo.cli.app import app, progress_bar
+from genlens.demo.cli.model_options import model_options
 from genlens.demo.cli.train import parse_option
-from genlens.worker.client import JobClient, JobStatus
 from genlens.worker.settings import get_settings
+
+if TYPE_CHECKING:
+    from genlens.core.models import ModelSpec
+    from genlens.worker.client import JobClient, JobStatus
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 submit_app = typer.Typer(
@@ -27,6 +29,8 @@ app.add_typer(submit_app, name="submit")
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision.")) -> None:
     """Create or migrate the job database (GENLENS_DATABASE_URL, default SQLite)."""
+    from genlens.db.migrate import upgrade
+
     settings = get_settings()
     upgrade(settings.database, revision)
     typer.echo(f"database at revision {revision}: {settings.database}")
@@ -43,6 +47,8 @@ def worker(
     loglevel: str = typer.Option("INFO", "--loglevel", "-l", help="Log level."),
 ) -> None:
     """Start a Celery worker (migrates the database first)."""
+    from genlens.db.migrate import upgrade
+
     settings = get_settings()
     upgrade(settings.database)
     from genlens.worker.celery_app import app as celery
@@ -68,7 +74,7 @@ def worker(
     )
 
 
-def _follow(client: JobClient, job_id: str) -> JobStatus:
+def _follow(client: "JobClient", job_id: str) -> "JobStatus":
     """Show a progress bar until the job finishes."""
     with progress_bar(f"job {job_id[:8]}") as progress:
         while not (current := client.status(job_id)).done:
@@ -79,6 +85,9 @@ def _follow(client: JobClient, job_id: str) -> JobStatus:
 
 
 def _submit(specs: list[dict], wait: bool) -> None:
+    from genlens.db.migrate import upgrade
+    from genlens.worker.client import JobClient
+
     settings = get_settings()
     upgrade(settings.database)
     client = JobClient(settings)
@@ -99,30 +108,41 @@ def _reference(value: str) -> str:
     return str(Path(value)) if Path(value).is_file() else value
 
 
+def _job_model(model: "ModelSpec") -> str | dict[str, Any]:
+    """A job's ``model``: the registered name, or the weights file's spec (the client stores
+    the file in the artifact store; the worker never reads this path)."""
+    return model.source if model.registered else model.to_json()
+
+
 def _shortcuts(method: str, **values: int | None) -> dict[str, int]:
     """``steps``/``samples`` given on the command line, for the methods that declare them."""
+    from genlens.core.saliency import get_method
+
     declared = get_method(method).params
     return {key: value for key, value in values.items() if value is not None and key in declared}
 
 
 @submit_app.command("explain")
+@model_options()
 def submit_explain(
     images: list[str] = typer.Argument(..., help="Files or sample:NAME; several = a batch."),
-    model: str = typer.Option("efficientnet_lite0", "--model", "-m", help="Registered model."),
-    method: list[str] = typer.Option(["fido-ssr"], help="Saliency method (repeat for several)."),
-    infill: str = typer.Option("local-mean", help="In-filler."),
+    method: list[str] = typer.Option(
+        [defaults.EXPLAIN_METHOD], help="Saliency method (repeat for several)."
+    ),
+    infill: str = typer.Option(defaults.INFILL, help="In-filler."),
     steps: int | None = typer.Option(None, help="Optimisation steps."),
     samples: int | None = typer.Option(None, help="Samples per step."),
     seed: int = typer.Option(0, help="Random seed."),
     target: int | None = typer.Option(None, help="Class index (default: predicted)."),
     wait: bool = typer.Option(False, "--wait", help="Follow progress, then print artifacts."),
+    model: "ModelSpec | None" = None,
 ) -> None:
     """Queue saliency explanations: one job, or a batch for several images x methods."""
     specs = [
         {
             "kind": "explain",
             "image": _reference(image),
-            "model": model,
+            "model": _job_model(model),
             "method": name,
             "infill": infill,
             "seed": seed,
@@ -136,14 +156,20 @@ def submit_explain(
 
 
 @submit_app.command("benchmark")
+@model_options(default=None)
 def submit_benchmark(
     suite: str = typer.Option(..., help="Benchmark suite (see `genlens bench saliency --help`)."),
     methods: str = typer.Option(..., help="Comma-separated methods; METHOD@INFILLER allowed."),
-    infill: str = typer.Option("local-mean", help="In-filler for methods without @INFILLER."),
+    infill: str = typer.Option(defaults.INFILL, help="In-filler for methods without @INFILLER."),
     wait: bool = typer.Option(False, "--wait", help="Follow progress, then print artifacts."),
+    model: "ModelSpec | None" = None,
 ) -> None:
-    """Queue a benchmark run; its rows go to the database's leaderboard."""
-    _submit([{"kind": "benchmark", "suite": suite, "methods": methods, "infill": infill}], wait)
+    """Queue a benchmark run; its rows go to the database's leaderboard (--model: instead of
+    the suite's classifier)."""
+    spec = {"kind": "benchmark", "suite": suite, "methods": methods, "infill": infill}
+    if model is not None:
+        spec["model"] = _job_model(model)
+    _submit([spec], wait)
 
 
 @submit_app.command("train")
@@ -216,7 +242,9 @@ def submit_sleep(
     _submit([{"kind": "sleep", "steps": steps, "seconds": seconds, "tag": tag}], wait)
 
 
-def _print_result(client: JobClient, job_id: str) -> None:
+def _print_result(client: "JobClient", job_id: str) -> None:
+    from rich.console import Console
+
     outcome = client.result(job_id)
     console = Console()
     console.print(
@@ -238,6 +266,11 @@ def jobs(
     status: str | None = typer.Option(None, help="Only jobs with this status."),
 ) -> None:
     """List recent jobs with status, progress and artifact paths (or one job in detail)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from genlens.worker.client import JobClient
+
     client = JobClient()
     try:
         if job_id is not None:
@@ -269,6 +302,8 @@ def jobs(
 @app.command("cancel")
 def cancel(job_id: str = typer.Argument(..., help="Job (or batch) to cancel.")) -> None:
     """Cancel a job: queued jobs at once, running ones at their next optimisation step."""
+    from genlens.worker.client import JobClient
+
     client = JobClient()
     try:
         current = client.cancel(job_id)

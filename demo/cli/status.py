@@ -5,11 +5,8 @@ healthchecks and monitoring)."""
 import json
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from genlens.demo.cli.app import app
-from genlens.worker.health import health_report
 from genlens.worker.settings import get_settings
 
 
@@ -23,6 +20,11 @@ def status(
     no_workers: bool = typer.Option(False, "--no-workers", help="Skip the worker check."),
 ) -> None:
     """Check database, broker, artifact store and workers; exit 1 when unhealthy."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from genlens.worker.health import health_report
+
     wanted = [queue.strip() for queue in queues.split(",") if queue.strip()]
     report = health_report(get_settings(), queues=wanted, timeout=timeout, workers=not no_workers)
     if as_json:

@@ -6,9 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
-from tqdm import tqdm
 
-from genlens.core.training import TrainConfig, train
 from genlens.demo.cli.app import app
 
 
@@ -48,6 +46,10 @@ def train_command(
     threads: int = typer.Option(2, "--threads", min=1),
 ) -> None:
     """Train a model; Ctrl-C stops after the current step with a checkpoint (resume later)."""
+    from tqdm import tqdm
+
+    from genlens.core.training import TrainConfig, train
+
     config = TrainConfig(
         kind=kind.value,
         dataset=dataset.value,

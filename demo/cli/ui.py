@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 
 from genlens.demo.cli.app import app
-from genlens.demo.launcher import OFFLINE_ENV, run_demo
 from genlens.worker.settings import get_settings
 
 ui_app = typer.Typer(help="Web front ends (clients of the job service).", no_args_is_help=True)
@@ -19,6 +18,8 @@ HOST = typer.Option("127.0.0.1", "--host", help="Interface to listen on (0.0.0.0
 
 
 def _offline_env() -> None:
+    from genlens.demo.launcher import OFFLINE_ENV
+
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
 
@@ -73,5 +74,7 @@ def demo(
     streamlit_port: int = typer.Option(8501, "--streamlit-port", help="Streamlit TCP port."),
 ) -> None:
     """Start a worker, the Gradio demo and the Streamlit app; print the URLs; Ctrl-C stops all."""
+    from genlens.demo.launcher import run_demo
+
     _offline_env()
     run_demo(host, gradio_port, streamlit_port, echo=typer.echo)

@@ -1,34 +1,37 @@
-"""``genlens visualize``: feature visualizations of classifier units, as a contact sheet."""
+"""``genlens visualize``: what a unit responds to (heavy imports on run)."""
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from genlens.core.data import image_label, resolve_image, save_png
-from genlens.core.featviz import (
-    LOGITS,
-    ActivationRatio,
-    FeatVizResult,
-    contact_sheet,
-    registered_priors,
-)
-from genlens.core.featviz.run import DEFAULT_PRIOR, METHODS, run_visualization
-from genlens.core.models import load_classifier
+from genlens.core import defaults
+from genlens.core.registries import PRIORS
 from genlens.demo.cli.app import app, progress_bar
+from genlens.demo.cli.model_options import model_options
+
+if TYPE_CHECKING:
+    from genlens.core.featviz import ActivationRatio, FeatVizResult
+    from genlens.core.models import ModelSpec
 
 
 @app.command("visualize")
+@model_options()
 def visualize_command(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder for PNGs and result.json."),
-    model: str = typer.Option("efficientnet_lite0", "--model", "-m", help="Registered model name."),
     layer: str = typer.Option(
-        LOGITS, "--layer", "-l", help="Layer name (see `genlens models`), or 'logits' for classes."
+        defaults.LOGITS,
+        "--layer",
+        "-l",
+        help="Layer name (see `genlens models`), or 'logits' for classes.",
     ),
     unit: list[int] = typer.Option(
         [], "--unit", "-u", help="Class index (layer logits) or channel; repeat for many units."
     ),
-    method: str = typer.Option("fourier", help=f"{', '.join(METHODS)}."),
+    method: str = typer.Option(
+        defaults.VISUALIZE_METHOD, help=f"{', '.join(defaults.VISUALIZE_METHODS)}."
+    ),
     steps: int | None = typer.Option(None, help="Optimization steps (default depends on method)."),
     seed: int = typer.Option(0, help="Random seed; unit i uses seed + i."),
     images: list[str] = typer.Option(
@@ -39,24 +42,30 @@ def visualize_command(
     penalty_layer: str | None = typer.Option(
         None, help="class-agnostic: layer whose input gets the L1 penalty."
     ),
-    clusters: int = typer.Option(3, help="class-agnostic: number of facets."),
+    clusters: int = typer.Option(defaults.CLUSTERS, help="class-agnostic: number of facets."),
     prior: str = typer.Option(
-        DEFAULT_PRIOR, help=f"dgn: generator prior ({', '.join(registered_priors())})."
+        defaults.PRIOR, help=f"dgn: generator prior ({', '.join(PRIORS.names(sort=False))})."
     ),
     device: str = typer.Option("auto", help="auto (CUDA when available), cpu or cuda."),
+    model: "ModelSpec | None" = None,
 ) -> None:
     """Optimize one image per unit and write a labelled contact sheet with activation ratios.
 
     Activation ratios compare each image's response with the strongest response over the shipped
     sample photos (class-agnostic: over the given image set).
     """
-    classifier = load_classifier(model, device=device)
+    from genlens.core.data import image_label, resolve_image
+    from genlens.core.featviz.run import check_visualize, run_visualization
+
+    layer_name = None if layer == defaults.LOGITS else layer
+    check_visualize(method, layer_name, unit, steps, seed, prior, penalty_layer, clusters)
+    classifier = model.load(device)
     mode = classifier.preprocessing.pil_mode
     with progress_bar(f"{method} x{len(unit) or clusters}") as progress:
         shown = run_visualization(
             classifier,
             method,
-            layer=None if layer == LOGITS else layer,
+            layer=layer_name,
             units=unit,
             steps=steps,
             seed=seed,
@@ -70,7 +79,10 @@ def visualize_command(
     _write(out, shown.result, shown.ratio, shown.names)
 
 
-def _write(out: Path, result: FeatVizResult, ratio: ActivationRatio, names: list[str]) -> None:
+def _write(out: Path, result: "FeatVizResult", ratio: "ActivationRatio", names: list[str]) -> None:
+    from genlens.core.data import save_png
+    from genlens.core.featviz import contact_sheet
+
     out.mkdir(parents=True, exist_ok=True)
     labels = []
     for index, name in enumerate(names):

@@ -34,7 +34,7 @@ def remember(my_jobs: list[str] | None, job_id: str) -> list[str]:
 
 
 def reporter(progress: gr.Progress) -> Callable[[JobStatus], None]:
-    """A :func:`genlens.demo.services.follow` callback that moves the Gradio progress bar."""
+    """A :func:`genlens.demo.jobs.follow` callback that moves the Gradio progress bar."""
 
     def report(current: JobStatus) -> None:
         progress(current.progress, desc=f"{current.status}: {current.message or ''}")

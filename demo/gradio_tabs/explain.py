@@ -5,13 +5,16 @@ from typing import Any
 import gradio as gr
 from PIL import Image
 
+from genlens.core import defaults
 from genlens.core.data import ImageLimits, load_image, sample_image
 from genlens.core.errors import GenlensError
-from genlens.demo import services
+from genlens.demo.choices import infiller_choices, method_choices, model_choices, sample_choices
 from genlens.demo.gradio_tabs.common import UPLOAD_TYPES, remember, reporter, user_errors
+from genlens.demo.job_outputs import REGION_COLOURS, explain_view, map_image, salient_regions
+from genlens.demo.jobs import follow
+from genlens.demo.specs import explain_spec, image_reference
 from genlens.worker.client import JobClient
 
-DEFAULT_METHOD = "fido-ssr"
 DEFAULT_STEPS = 60
 
 
@@ -42,10 +45,10 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
         jobs: list[str] | None,
         progress: gr.Progress = gr.Progress(),
     ) -> tuple[Any, ...]:
-        image = services.image_reference(upload, sample)
-        job_id = client.submit(services.explain_spec(image, model, method, infill, steps))
+        image = image_reference(upload, sample)
+        job_id = client.submit(explain_spec(image, model, method, infill, steps))
         jobs = remember(jobs, job_id)
-        view = services.explain_view(services.follow(client, job_id, reporter(progress)))
+        view = explain_view(follow(client, job_id, reporter(progress)))
         summary = (
             f"**{view.label}** - job `{job_id}`  \n"
             f"probability {view.probabilities['original image']:.3f} on the image, "
@@ -53,8 +56,8 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
             f"{view.probabilities['evidence removed']:.3f} with it removed"
         )
         return (
-            (view.image, services.salient_regions(view.saliency)),
-            services.map_image(view.saliency),
+            (view.image, salient_regions(view.saliency)),
+            map_image(view.saliency),
             view.counterfactuals,
             view.probabilities,
             summary,
@@ -64,22 +67,22 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
 
     with gr.Row():
         with gr.Column(scale=1):
-            model = gr.Dropdown(services.model_choices(), value="efficientnet_lite0", label="model")
+            model = gr.Dropdown(model_choices(), value=defaults.MODEL, label="model")
             upload = gr.File(
                 label="upload an image (PNG, JPEG, WebP)", file_types=UPLOAD_TYPES, type="filepath"
             )
             sample = gr.Dropdown(
-                services.sample_choices(),
+                sample_choices(),
                 value="chelsea",
                 label="or a sample photo (used when nothing is uploaded)",
             )
             shown = gr.Image(
                 value=sample_image("chelsea"), label="input", interactive=False, height=200
             )
-            method = gr.Dropdown(services.method_choices(), value=DEFAULT_METHOD, label="method")
+            method = gr.Dropdown(method_choices(), value=defaults.EXPLAIN_METHOD, label="method")
             infill = gr.Dropdown(
-                services.infiller_choices(),
-                value="local-mean",
+                infiller_choices(),
+                value=defaults.INFILL,
                 label="in-filler (counterfactuals; FIDO/BBMP masks)",
             )
             steps = gr.Slider(
@@ -96,7 +99,7 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
                 overlay = gr.AnnotatedImage(
                     label="most salient pixels",
                     format="png",
-                    color_map=services.REGION_COLOURS,
+                    color_map=REGION_COLOURS,
                     elem_id="explain-overlay",
                 )
                 raw = gr.Image(label="raw map (white = salient)", interactive=False, format="png")

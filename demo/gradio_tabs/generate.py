@@ -8,8 +8,10 @@ import gradio as gr
 import pandas as pd
 
 from genlens.core.errors import ParameterError
-from genlens.demo import services
+from genlens.demo.choices import GENERATE, generator_choices, has_kind
 from genlens.demo.gradio_tabs.common import UPLOAD_TYPES, remember, reporter, user_errors
+from genlens.demo.job_outputs import artifact_path, artifact_paths
+from genlens.demo.jobs import follow
 from genlens.worker.client import JobClient
 
 COMPONENTS = list(range(1, 9))
@@ -26,10 +28,10 @@ def generate_spec(
 ) -> dict[str, Any]:
     """A ``generate`` job spec: ``traverse`` principal components (1-based) at ``quantiles``
     (percent), or the features of ``target_image`` when one is given."""
-    if not services.has_kind(services.GENERATE):
+    if not has_kind(GENERATE):
         raise ParameterError(MISSING)
     spec: dict[str, Any] = {
-        "kind": services.GENERATE,
+        "kind": GENERATE,
         "model": model,
         "image": image,
         "traverse": sorted(int(c) for c in traverse),
@@ -59,26 +61,26 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
             raise ParameterError("upload a source image or give an image reference")
         job_id = client.submit(generate_spec(model, image, traverse, quantiles, target))
         jobs = remember(jobs, job_id)
-        result = services.follow(client, job_id, reporter(progress))
+        result = follow(client, job_id, reporter(progress))
         details = result.result or {}
         columns = pd.DataFrame(
             details.get("columns", []), columns=["label", "class", "probability"]
         )
         summary = f"input classified as **{details.get('input_class', '?')}** - job `{job_id}`"
         return (
-            services.artifact_path(result, "grid"),
-            services.artifact_paths(result, "output"),
+            artifact_path(result, "grid"),
+            artifact_paths(result, "output"),
             columns,
             summary,
             jobs,
         )
 
-    available = services.has_kind(services.GENERATE)
+    available = has_kind(GENERATE)
     if not available:
         gr.Markdown(f"**{MISSING}**", elem_id="generate-status")
     with gr.Row():
         with gr.Column(scale=1):
-            generators = services.generator_choices()
+            generators = generator_choices()
             default = DEFAULT_GENERATOR if DEFAULT_GENERATOR in generators else None
             model = gr.Dropdown(
                 generators,

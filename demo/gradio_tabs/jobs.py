@@ -6,8 +6,9 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from genlens.demo import services
 from genlens.demo.gradio_tabs.common import user_errors
+from genlens.demo.job_outputs import image_outputs
+from genlens.demo.jobs import job_rows
 from genlens.worker.client import JobClient
 
 REFRESH_SECONDS = 2.0
@@ -23,7 +24,7 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
         else:
             snapshots = client.list(limit=LIMIT)
         return pd.DataFrame(
-            services.job_rows(snapshots),
+            job_rows(snapshots),
             columns=["id", "kind", "status", "progress %", "message", "children", "created"],
         )
 
@@ -39,7 +40,7 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
             "children": outcome.children,
             "files": {f"{a.role}/{a.name}": a.path for a in outcome.artifacts},
         }
-        return summary, services.image_outputs(outcome)
+        return summary, image_outputs(outcome)
 
     @user_errors
     def cancel(job_id: str, jobs: list[str] | None, mine: bool) -> tuple[str, pd.DataFrame]:

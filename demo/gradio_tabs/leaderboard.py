@@ -7,33 +7,33 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from genlens.demo import services
+from genlens.demo.leaderboards import leaderboard_table, leaderboards, metric_names, metric_plot
 from genlens.worker.client import JobClient
 
 
 def build(client: JobClient, my_jobs: gr.State) -> None:
-    """The tab: a leaderboard picker (files and database), its table sorted by the chosen
+    """The tab: a leaderboard picker (database, else shipped), its table sorted by the chosen
     metric and that metric's bar chart with intervals; ``/leaderboard`` endpoint."""
     plots = Path(tempfile.mkdtemp(prefix="genlens-leaderboard-"))
 
     def board(name: str | None, chosen: str | None) -> tuple[pd.DataFrame, list[str], Any, Any]:
         """Table, metric names, the chosen metric and its plot path for leaderboard ``name``."""
-        boards = services.leaderboards(client)
+        boards = leaderboards(client)
         if name not in boards:
             return pd.DataFrame(), [], None, None
         rows = boards[name]()
-        metrics = services.metric_names(rows)
+        metrics = metric_names(rows)
         chosen = chosen if chosen in metrics else (metrics[0] if metrics else None)
         if chosen is None:
             return pd.DataFrame(), metrics, None, None
         ordered = [chosen, *[m for m in metrics if m != chosen]]
-        table = pd.DataFrame(services.leaderboard_table(rows, ordered))
+        table = pd.DataFrame(leaderboard_table(rows, ordered))
         folder = plots / "".join(c if c.isalnum() else "-" for c in name)
-        return table, metrics, chosen, str(services.metric_plot(rows, chosen, folder))
+        return table, metrics, chosen, str(metric_plot(rows, chosen, folder))
 
     def show(name: str | None, chosen: str | None) -> tuple[Any, ...]:
         table, metrics, chosen, plot = board(name, chosen)
-        names = list(services.leaderboards(client))
+        names = list(leaderboards(client))
         return (
             gr.Dropdown(choices=names, value=name),
             table,
@@ -41,7 +41,7 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
             plot,
         )
 
-    names = list(services.leaderboards(client))
+    names = list(leaderboards(client))
     first = names[0] if names else None
     initial_table, initial_metrics, initial_metric, initial_plot = board(first, None)
     with gr.Row():

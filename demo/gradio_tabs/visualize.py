@@ -7,10 +7,13 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from genlens.core.featviz import registered_priors
-from genlens.core.featviz.run import DEFAULT_PRIOR, METHODS
-from genlens.demo import services
+from genlens.core import defaults
+from genlens.core.registries import PRIORS
+from genlens.demo.choices import model_choices
 from genlens.demo.gradio_tabs.common import remember, reporter, user_errors
+from genlens.demo.job_outputs import artifact_path, artifact_paths, trace_rows
+from genlens.demo.jobs import follow
+from genlens.demo.specs import parse_indices
 from genlens.worker.client import JobClient
 
 
@@ -30,12 +33,12 @@ def visualize_spec(
         "kind": "visualize",
         "model": model,
         "method": method,
-        "layer": layer.strip() or "logits",
+        "layer": layer.strip() or defaults.LOGITS,
         "steps": int(steps),
     }
     if method == "class-agnostic":
         return {**spec, "images": list(images or []), "clusters": int(clusters)}
-    spec["units"] = services.parse_indices(units)
+    spec["units"] = parse_indices(units)
     return {**spec, "prior": prior} if method == "dgn" and prior else spec
 
 
@@ -58,16 +61,14 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
         spec = visualize_spec(model, method, layer, units, steps, prior, images, clusters)
         job_id = client.submit(spec)
         jobs = remember(jobs, job_id)
-        result = services.follow(client, job_id, reporter(progress))
+        result = follow(client, job_id, reporter(progress))
         names = (result.result or {}).get("units", [])
         gallery = [
             (path, name)
-            for (path, _), name in zip(
-                services.artifact_paths(result, "visualization"), names, strict=False
-            )
+            for (path, _), name in zip(artifact_paths(result, "visualization"), names, strict=False)
         ]
-        trace_file = services.artifact_path(result, "trace")
-        trace = pd.DataFrame(services.trace_rows(trace_file, names) if trace_file else [])
+        trace_file = artifact_path(result, "trace")
+        trace = pd.DataFrame(trace_rows(trace_file, names) if trace_file else [])
         scores = pd.DataFrame(
             {"unit": names, "final score": (result.result or {}).get("scores", [None] * len(names))}
         )
@@ -75,17 +76,19 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
 
     with gr.Row():
         with gr.Column(scale=1):
-            model = gr.Dropdown(services.model_choices(), value="efficientnet_lite0", label="model")
-            method = gr.Radio(list(METHODS), value="fourier", label="method")
+            model = gr.Dropdown(model_choices(), value=defaults.MODEL, label="model")
+            method = gr.Radio(
+                list(defaults.VISUALIZE_METHODS), value=defaults.VISUALIZE_METHOD, label="method"
+            )
             layer = gr.Textbox(
-                "logits",
+                defaults.LOGITS,
                 label="layer ('logits': units are classes; "
                 "class-agnostic needs a spatial layer, e.g. bn2)",
             )
             units = gr.Textbox("1, 130, 207", label="units / classes (comma-separated)")
             steps = gr.Slider(2, 512, value=64, step=2, label="optimization steps")
             prior = gr.Dropdown(
-                registered_priors(), value=DEFAULT_PRIOR, label="generator prior (dgn)"
+                PRIORS.names(sort=False), value=defaults.PRIOR, label="generator prior (dgn)"
             )
             images = gr.File(
                 file_count="multiple",

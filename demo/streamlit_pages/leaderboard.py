@@ -5,18 +5,18 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from genlens.demo import services
+from genlens.demo.leaderboards import leaderboard_table, leaderboards, metric_names
 from genlens.demo.streamlit_pages.common import client
 from genlens.evaluation.metrics import metric
 
 st.title("Leaderboard")
-boards = services.leaderboards(client())
+boards = leaderboards(client())
 if not boards:
-    st.info("No benchmark results yet (genlens bench saliency ... --out DIR).")
+    st.info("No benchmark results yet: submit a benchmark on 'Submit a batch'.")
     st.stop()
 name = st.selectbox("leaderboard", list(boards))
 rows = boards[name]()
-metrics = services.metric_names(rows)
+metrics = metric_names(rows)
 labels = [row.label for row in rows]
 chosen_metrics = st.multiselect("metrics (the first sorts the table)", metrics, default=metrics)
 chosen_methods = st.multiselect("methods", labels, default=labels)
@@ -24,7 +24,7 @@ shown = [row for row in rows if row.label in chosen_methods]
 if not shown or not chosen_metrics:
     st.warning("Choose at least one method and one metric.")
     st.stop()
-st.dataframe(services.leaderboard_table(shown, chosen_metrics), hide_index=True)
+st.dataframe(leaderboard_table(shown, chosen_metrics), hide_index=True)
 
 long = pd.DataFrame(
     [

@@ -3,10 +3,10 @@ card the training run wrote (world, metrics, reproducing command, seed, wall tim
 
 import streamlit as st
 
-from genlens.demo import services
+from genlens.demo.model_cards import model_cards
 
 st.title("Model cards")
-for card in services.model_cards():
+for card in model_cards():
     kind = card.zoo.kind if card.zoo else "classifier"
     with st.expander(f"{card.name} ({kind})", expanded=False):
         st.write(card.description)

@@ -3,7 +3,7 @@ refreshed every couple of seconds by a fragment; cancel one."""
 
 import streamlit as st
 
-from genlens.demo import services
+from genlens.demo.jobs import job_rows
 from genlens.demo.streamlit_pages.common import client, my_batches
 from genlens.worker.client import BATCH
 
@@ -33,7 +33,7 @@ def batches() -> None:
         if not status.done and right.button("Cancel", key=f"cancel-{status.id}"):
             jobs.cancel(status.id)
             st.rerun(scope="fragment")
-    st.dataframe(services.job_rows(shown), hide_index=True)
+    st.dataframe(job_rows(shown), hide_index=True)
 
 
 batches()

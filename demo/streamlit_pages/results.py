@@ -3,7 +3,8 @@ probability with the evidence kept and removed)."""
 
 import streamlit as st
 
-from genlens.demo import services
+from genlens.demo.job_outputs import artifact_path
+from genlens.demo.jobs import batch_children
 from genlens.demo.streamlit_pages.common import client, my_batches
 from genlens.worker.client import BATCH
 
@@ -18,7 +19,7 @@ batch_id = st.selectbox(
     known,
     format_func=lambda job_id: job_id[:8] + (" (this session)" if job_id in my_batches() else ""),
 )
-children = services.batch_children(jobs, batch_id)
+children = batch_children(jobs, batch_id)
 by_image: dict[str, list] = {}
 for parameters, outcome in children:
     by_image.setdefault(parameters["image"], []).append((parameters, outcome))
@@ -28,7 +29,7 @@ for number, (image, runs) in enumerate(by_image.items(), 1):
     for column, (parameters, outcome) in zip(st.columns(len(runs)), runs, strict=True):
         with column:
             st.markdown(f"**{parameters['method']}** ({parameters['model']})")
-            overlay = services.artifact_path(outcome, "overlay")
+            overlay = artifact_path(outcome, "overlay")
             if outcome.status.status != "succeeded" or overlay is None:
                 st.progress(
                     outcome.status.progress,

@@ -5,8 +5,17 @@ one ``benchmark`` job whose rows join the leaderboard."""
 import streamlit as st
 
 from genlens.core.errors import GenlensError
-from genlens.demo import services
+from genlens.demo.choices import (
+    has_kind,
+    infiller_choices,
+    method_choices,
+    model_choices,
+    sample_choices,
+    suite_choices,
+)
+from genlens.demo.specs import batch_specs, benchmark_spec
 from genlens.demo.streamlit_pages.common import client, remember_batch
+from genlens.demo.uploads import images_in_zip
 
 st.title("Submit a batch")
 st.caption("Every image is explained with every chosen method; one job per pair.")
@@ -17,13 +26,13 @@ archive = st.file_uploader(
 files = st.file_uploader(
     "or image files", type=["png", "jpg", "jpeg", "webp"], accept_multiple_files=True
 )
-samples = st.multiselect("or shipped photos (the imagenet-photos suite)", services.sample_choices())
+samples = st.multiselect("or shipped photos (the imagenet-photos suite)", sample_choices())
 left, right = st.columns(2)
 with left:
-    model = st.selectbox("model", services.model_choices())
-    methods = st.multiselect("methods", services.method_choices(), default=["grad-cam"])
+    model = st.selectbox("model", model_choices())
+    methods = st.multiselect("methods", method_choices(), default=["grad-cam"])
 with right:
-    infill = st.selectbox("in-filler", services.infiller_choices())
+    infill = st.selectbox("in-filler", infiller_choices())
     steps = st.slider("steps (FIDO, BBMP, integrated gradients)", 5, 300, 60, step=5)
 
 if st.button("Submit batch", type="primary"):
@@ -32,13 +41,11 @@ if st.button("Submit batch", type="primary"):
         if archive is not None:
             images += [
                 data
-                for _, data in services.images_in_zip(
-                    archive.getvalue(), client().settings.max_upload_bytes
-                )
+                for _, data in images_in_zip(archive.getvalue(), client().settings.max_upload_bytes)
             ]
         images += [file.getvalue() for file in files or []]
         images += [f"sample:{name}" for name in samples]
-        specs = services.batch_specs(images, methods, model, infill, steps)
+        specs = batch_specs(images, methods, model, infill, steps)
         batch_id = client().submit_batch(specs)
     except GenlensError as exc:
         st.error(str(exc))
@@ -54,10 +61,10 @@ st.caption(
     "Scores every chosen method on a benchmark suite (metrics with 95% intervals); the "
     "rows appear on the 'Leaderboard' page when the job finishes."
 )
-suite = st.selectbox("suite", services.suite_choices())
-if st.button("Submit benchmark", disabled=not services.has_kind("benchmark")):
+suite = st.selectbox("suite", suite_choices())
+if st.button("Submit benchmark", disabled=not has_kind("benchmark")):
     try:
-        job_id = client().submit(services.benchmark_spec(suite, methods, infill))
+        job_id = client().submit(benchmark_spec(suite, methods, infill))
     except GenlensError as exc:
         st.error(str(exc))
     else:

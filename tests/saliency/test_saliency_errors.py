@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from genlens.core.errors import ParameterError
+from genlens.core.params import Param
 from genlens.core.registries import METHODS
 from genlens.core.saliency import Method, explain, method_names, register_method
-from genlens.core.saliency.params import Param
 from genlens.core.saliency.problem import Problem
 
 

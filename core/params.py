@@ -1,4 +1,9 @@
-"""Declared method parameters: defaults, types and valid ranges, checked before any compute."""
+"""Declared parameters: defaults, types and valid ranges, checked before any compute.
+
+Every family declares its parameters with :class:`Param` (saliency methods, feature
+visualization, the diagnostic job) and checks what it is given with :func:`resolve_params`;
+:func:`check_seed` is the one seed rule. No torch here: help texts read the declarations.
+"""
 
 import math
 from collections.abc import Mapping
@@ -52,6 +57,16 @@ class Param:
                 f"parameter {name!r} must be in [{self.low}, {self.high}], got {value!r}"
             )
         return number
+
+
+MAX_SEED = 2**62
+
+
+def check_seed(seed: Any) -> int:
+    """``seed`` if it is an integer in ``[0, 2**62)``, else :class:`ParameterError`."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < MAX_SEED:
+        raise ParameterError(f"seed must be an integer in [0, 2**62), got {seed!r}")
+    return seed
 
 
 def resolve_params(

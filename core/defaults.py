@@ -1,0 +1,30 @@
+"""Defaults every entry point shares (library, CLI, job kinds, Gradio, Streamlit), in one place.
+
+No torch here, so help texts read them without importing model code.
+"""
+
+MODEL = "efficientnet_lite0"
+"""The classifier used when none is named."""
+
+EXPLAIN_METHOD = "fido-ssr"
+"""The saliency method of ``explain`` and the explain job."""
+
+INFILL = "local-mean"
+"""The in-filler of mask methods and of every method's counterfactual views."""
+
+LOGITS = "logits"
+"""The layer name that means the class logits (feature visualization of classes)."""
+
+VISUALIZE_METHODS = ("fourier", "pixel", "dgn", "class-agnostic")
+"""Feature-visualization methods of ``run_visualization`` and the visualize job."""
+
+VISUALIZE_METHOD = "fourier"
+
+VISUALIZE_STEPS = {"fourier": 128, "pixel": 128, "dgn": 200, "class-agnostic": 200}
+"""Optimisation steps per visualization method."""
+
+PRIOR = "dcgan_faces"
+"""The generator prior of DGN-AM."""
+
+CLUSTERS = 3
+"""Facets of class-agnostic visualization."""

@@ -1,0 +1,48 @@
+"""The choices the front ends offer in their forms: classifiers, saliency methods, in-fillers,
+conditional generators, sample photos, benchmark suites, and whether a job kind is available.
+Defaults come first where a form preselects them."""
+
+from genlens.core import defaults
+from genlens.core.data import sample_names
+from genlens.core.registries import CLASSIFIERS, INFILLERS, METHODS
+from genlens.core.zoo import zoo_of_kind
+from genlens.evaluation.registries import SUITES
+from genlens.worker.kinds import KINDS
+
+GENERATE = "generate"
+"""The job kind of the conditional generator (optional: a deployment may not register it)."""
+
+
+def model_choices() -> list[str]:
+    """Registered classifier names, the default model first."""
+    return sorted(CLASSIFIERS.names(), key=lambda name: (name != defaults.MODEL, name))
+
+
+def method_choices() -> list[str]:
+    """Saliency method names (registry order)."""
+    return METHODS.names(sort=False)
+
+
+def infiller_choices() -> list[str]:
+    """In-filler names, the default in-filler first."""
+    return sorted(INFILLERS.names(), key=lambda name: (name != defaults.INFILL, name))
+
+
+def generator_choices() -> list[str]:
+    """Shipped conditional generators (the models of the ``generate`` kind)."""
+    return [model.name for model in zoo_of_kind("conditional")]
+
+
+def sample_choices() -> list[str]:
+    """Shipped photo names, usable as ``sample:NAME``."""
+    return sample_names()
+
+
+def suite_choices() -> list[str]:
+    """Benchmark suites (for ``benchmark`` jobs)."""
+    return SUITES.names()
+
+
+def has_kind(name: str) -> bool:
+    """Whether job kind ``name`` is registered in this process (workers import the same)."""
+    return name in KINDS

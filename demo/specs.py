@@ -1,0 +1,77 @@
+"""Job specs built from form values: ``explain`` jobs (one, or a batch of images x methods) and
+``benchmark`` jobs, with the parsing of the free-text fields that go into them. Nothing here
+talks to the service; the front ends submit the specs with their job client."""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from genlens.core.errors import ImageError, ParameterError
+from genlens.core.saliency import get_method
+
+
+def explain_spec(
+    image: str | bytes,
+    model: str,
+    method: str,
+    infill: str,
+    steps: int | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """An ``explain`` job spec (``image``: a path, ``sample:NAME`` or bytes); ``steps`` goes
+    to the methods that declare it (FIDO, BBMP, integrated gradients), the others ignore it."""
+    spec: dict[str, Any] = {
+        "kind": "explain",
+        "image": image,
+        "model": model,
+        "method": method,
+        "infill": infill,
+        "seed": seed,
+    }
+    if steps is not None and "steps" in get_method(method).params:
+        spec["steps"] = int(steps)
+    return spec
+
+
+def batch_specs(
+    images: Sequence[bytes | str],
+    methods: Sequence[str],
+    model: str,
+    infill: str,
+    steps: int | None,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Explain specs for every image x method (images as bytes or ``sample:NAME``)."""
+    if not images:
+        raise ParameterError("a batch needs at least one image")
+    if not methods:
+        raise ParameterError("a batch needs at least one method")
+    return [
+        explain_spec(image, model, method, infill, steps, seed)
+        for image in images
+        for method in methods
+    ]
+
+
+def benchmark_spec(suite: str, methods: Sequence[str], infill: str) -> dict[str, Any]:
+    """A ``benchmark`` job spec: every method on ``suite``, stored as leaderboard rows."""
+    if not methods:
+        raise ParameterError("a benchmark needs at least one method")
+    return {"kind": "benchmark", "suite": suite, "methods": list(methods), "infill": infill}
+
+
+def parse_indices(text: str, what: str = "units") -> list[int]:
+    """``"1, 207 291"`` -> ``[1, 207, 291]``; anything but integers >= 0 raises."""
+    parts = [part for part in text.replace(",", " ").split() if part]
+    if not parts or not all(part.isdigit() for part in parts):
+        raise ParameterError(f"{what}: give integers >= 0 separated by commas, got {text!r}")
+    return [int(part) for part in parts]
+
+
+def image_reference(upload: str | Path | None, sample: str | None) -> str:
+    """An uploaded file path if any, else ``sample:NAME``; neither raises."""
+    if upload:
+        return str(upload)
+    if sample:
+        return f"sample:{sample}"
+    raise ImageError("upload an image or pick a sample photo")
