@@ -2,8 +2,8 @@
 
 Runs ``genlens --help``, every ``genlens <command> --help`` and ``genlens models`` as fresh
 processes (the installed console script, as a user types it) and reports, per command, the
-median wall time over ``--rounds`` runs and which heavy packages the process imported (torch,
-torchvision, timm, captum, gradio, streamlit, celery, sqlalchemy, matplotlib; target: none).
+median wall time over ``--rounds`` runs and which heavy packages the process imported
+(:data:`genlens.demo.cli.imports.HEAVY`: torch, gradio, celery, ...; target: none).
 Target: ``genlens --help`` under 1 s. Prints a table and writes ``bench/results/cli_startup.json``.
 """
 
@@ -17,18 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+from genlens.demo.cli.imports import heavy_imports
+
 RESULTS = Path(__file__).parent / "results" / "cli_startup.json"
-HEAVY = (
-    "torch",
-    "torchvision",
-    "timm",
-    "captum",
-    "gradio",
-    "streamlit",
-    "celery",
-    "sqlalchemy",
-    "matplotlib",
-)
 COMMANDS = (
     (),
     ("classify",),
@@ -44,14 +35,6 @@ COMMANDS = (
     ("status",),
     ("ui", "demo"),
 )
-# Runs the CLI like the console script does, then reports the heavy modules it imported.
-PROBE = (
-    "import sys, json\n"
-    "from genlens.demo.cli import main\n"
-    "try:\n    main()\n"
-    "except SystemExit:\n    pass\n"
-    f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)), file=sys.stderr)\n"
-)
 
 
 def wall(argv: list[str]) -> float:
@@ -59,18 +42,6 @@ def wall(argv: list[str]) -> float:
     start = time.perf_counter()
     subprocess.run(argv, check=True, capture_output=True)
     return time.perf_counter() - start
-
-
-def heavy_imports(args: list[str]) -> list[str]:
-    """The heavy packages a process running ``genlens ARGS`` has imported when it exits."""
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "100"},
-    )
-    return json.loads(done.stderr.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -88,7 +59,7 @@ def main() -> None:
                 "command": " ".join(["genlens", *args]),
                 "median_s": round(statistics.median(times), 3),
                 "max_s": round(max(times), 3),
-                "heavy_imports": heavy_imports(args),
+                "heavy_imports": heavy_imports(args)[0],
             }
         )
     width = max(len(row["command"]) for row in rows)

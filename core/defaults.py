@@ -28,3 +28,18 @@ PRIOR = "dcgan_faces"
 
 CLUSTERS = 3
 """Facets of class-agnostic visualization."""
+
+TRAIN_STEPS = 2000
+"""Optimisation steps of a training run."""
+
+TRAIN_BATCH_SIZE = 128
+"""Images per training step."""
+
+TRAIN_LR = 2e-3
+"""Peak learning rate of a training run (linear warm-up, cosine decay)."""
+
+TRAVERSE = (1, 2, 3)
+"""Principal components (1-based) a feature-editor traversal moves."""
+
+QUANTILES = (10.0, 50.0, 90.0)
+"""Training percentiles each traversed component is set to."""

@@ -56,8 +56,15 @@ BAD_SPECS = {
     "bad steps": ({**EXPLAIN, "steps": -3}, "'steps'"),
     "unknown parameter": ({**EXPLAIN, "params": {"colour": 1}}, "no parameter(s) ['colour']"),
     "unknown field": ({**EXPLAIN, "colour": 1}, "unknown field(s) ['colour']"),
-    "unknown model": ({**EXPLAIN, "model": "resnet9000"}, "unknown model 'resnet9000'"),
-    "model path": ({**EXPLAIN, "model": "/etc/passwd"}, "unknown model"),
+    "unknown model": (
+        {**EXPLAIN, "model": "resnet9000"},
+        "'resnet9000' is neither a registered model",
+    ),
+    "model path without arch": ({**EXPLAIN, "model": "/etc/passwd"}, "give the architecture"),
+    "model torchscript": (
+        {**EXPLAIN, "model": {"source": "/etc/passwd", "trust_code": True}},
+        "jobs do not accept TorchScript",
+    ),
     "bad seed": ({**EXPLAIN, "seed": -1}, "seed"),
     "bad target": ({**EXPLAIN, "target": "cat"}, "target"),
     "no image": ({"kind": "explain"}, "'image' is required"),
@@ -66,14 +73,14 @@ BAD_SPECS = {
     "not an image": ({**EXPLAIN, "image": b"GIF89a not really"}, "not a PNG, JPEG or WebP"),
     "oversized upload": ({**EXPLAIN, "image": _png(256, noise=True)}, "exceeds"),
     "bad sleep": ({"kind": "sleep", "seconds": "long"}, "must be a number"),
-    "visualize without units": ({"kind": "visualize"}, "units must be a list"),
+    "visualize without units": ({"kind": "visualize"}, "units must be 1 to 64"),
     "visualize bad method": (
         {"kind": "visualize", "units": [1], "method": "magic"},
         "visualize method must be one of",
     ),
     "visualize bad prior": (
         {"kind": "visualize", "units": [1], "method": "dgn", "prior": "nope"},
-        "unknown prior",
+        "unknown generator prior 'nope'",
     ),
     "class-agnostic on logits": (
         {"kind": "visualize", "method": "class-agnostic"},

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from genlens.core import defaults
 from genlens.core.data import to_pil
 from genlens.core.errors import ParameterError
 from genlens.core.generative.conditional.api import (
@@ -23,13 +24,13 @@ from genlens.core.generative.conditional.api import (
     render_with,
     resolve_reference,
 )
+from genlens.core.generative.conditional.editor import check_traversal
 from genlens.core.zoo import zoo_of_kind
 from genlens.worker.builtin_kinds import png
 from genlens.worker.context import JobContext, SubmitContext
 from genlens.worker.kinds import JobKind, check_keys
 
 FIELDS = {"model", "image", "traverse", "quantiles", "target_image"}
-MAX_COMPONENTS = 16
 
 
 def _reference(value: Any, context: SubmitContext, name: str) -> str:
@@ -38,21 +39,6 @@ def _reference(value: Any, context: SubmitContext, name: str) -> str:
         resolve_reference(value)  # index and world are checked now, not in the worker
         return value
     return context.image(value, name)
-
-
-def _numbers(spec: Mapping[str, Any], name: str, default: list, low: float, high: float) -> list:
-    values = spec.get(name, default)
-    if (
-        not isinstance(values, list)
-        or not 1 <= len(values) <= MAX_COMPONENTS
-        or any(isinstance(v, bool) or not isinstance(v, int | float) for v in values)
-        or not all(low <= v <= high for v in values)
-    ):
-        raise ParameterError(
-            f"{name} must be a list of 1 to {MAX_COMPONENTS} numbers in [{low}, {high}], "
-            f"got {values!r}"
-        )
-    return values
 
 
 def validate_generate(spec: Mapping[str, Any], context: SubmitContext) -> dict[str, Any]:
@@ -69,15 +55,16 @@ def validate_generate(spec: Mapping[str, Any], context: SubmitContext) -> dict[s
         )
     if "image" not in spec:
         raise ParameterError("generate job: 'image' is required")
-    traverse = _numbers(spec, "traverse", [1, 2, 3], 1, MAX_COMPONENTS)
-    if any(not isinstance(value, int) for value in traverse):
-        raise ParameterError(f"traverse must list component numbers (1, 2, ...), got {traverse}")
+    traverse, quantiles = check_traversal(
+        spec.get("traverse", list(defaults.TRAVERSE)),
+        spec.get("quantiles", list(defaults.QUANTILES)),
+    )
     target = spec.get("target_image")
     return {
         "model": model,
         "image": _reference(spec["image"], context, "image"),
         "traverse": traverse,
-        "quantiles": [float(q) for q in _numbers(spec, "quantiles", [10, 50, 90], 0.5, 99.5)],
+        "quantiles": quantiles,
         "target_image": None if target is None else _reference(target, context, "target_image"),
     }
 

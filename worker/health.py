@@ -133,7 +133,8 @@ def check_workers(settings: Settings, queues: Sequence[str], timeout: float) -> 
     try:
         replies = app.control.inspect(timeout=timeout).active_queues() or {}
     except Exception as exc:
-        return {"ok": False, "queues": {}, "workers": {}, "detail": _failure(exc)}
+        empty = {queue: [] for queue in queues}
+        return {"ok": False, "queues": empty, "workers": {}, "detail": _failure(exc)}
     finally:
         app.close()
     workers = {name: sorted(q["name"] for q in consumed) for name, consumed in replies.items()}

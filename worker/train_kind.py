@@ -8,15 +8,15 @@ metrics log and the last sample grid become the job's artifacts.
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import torch
 
 from genlens.core.errors import ParameterError
-from genlens.core.generative import get_world
 from genlens.core.models.registry import is_registered
-from genlens.core.params import check_seed
 from genlens.core.training import TASKS, TrainConfig, train
+from genlens.core.training.config import LIMITS
 from genlens.core.training.trainer import TrainResult
 from genlens.worker.context import JobContext, SubmitContext
 from genlens.worker.kinds import JobKind, check_keys
@@ -32,15 +32,6 @@ FIELDS = {
     "options",
     "eval_size",
 }
-MAX_STEPS = 1_000_000
-MAX_BATCH = 4096
-
-
-def _integer(spec: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
-    value = spec.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ParameterError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-    return value
 
 
 def validate_train(spec: Mapping[str, Any], context: SubmitContext) -> dict[str, Any]:
@@ -52,28 +43,33 @@ def validate_train(spec: Mapping[str, Any], context: SubmitContext) -> dict[str,
     task = spec.get("task")
     if task not in TASKS:
         raise ParameterError(f"unknown training task {task!r}; choose from {', '.join(TASKS)}")
-    dataset = get_world(spec.get("dataset", "")).name
     classifier = spec.get("classifier")
     if classifier is not None and (
         not isinstance(classifier, str) or not is_registered(classifier)
     ):
         raise ParameterError(f"classifier must be a registered model name, got {classifier!r}")
-    options = spec.get("options") or {}
-    if not isinstance(options, dict):
-        raise ParameterError(f"options must be a JSON object, got {options!r}")
-    lr = spec.get("lr", 2e-3)
-    if isinstance(lr, bool) or not isinstance(lr, int | float) or not 0 < lr <= 1:
-        raise ParameterError(f"lr must be a number in (0, 1], got {lr!r}")
+    config = TrainConfig(
+        kind=task,
+        dataset=spec.get("dataset", ""),
+        out=Path(),
+        steps=spec.get("steps", LIMITS["steps"].default),
+        batch_size=spec.get("batch_size", LIMITS["batch_size"].default),
+        lr=spec.get("lr", LIMITS["lr"].default),
+        seed=spec.get("seed", 0),
+        classifier=classifier,
+        options=spec.get("options") or {},
+        eval_size=spec.get("eval_size", LIMITS["eval_size"].default),
+    )
     return {
-        "task": task,
-        "dataset": dataset,
-        "steps": _integer(spec, "steps", 2000, 1, MAX_STEPS),
-        "batch_size": _integer(spec, "batch_size", 128, 1, MAX_BATCH),
-        "lr": float(lr),
-        "seed": check_seed(spec.get("seed", 0)),
-        "classifier": classifier,
-        "options": json.loads(json.dumps(options)),
-        "eval_size": _integer(spec, "eval_size", 0, 0, 10_000_000),
+        "task": config.kind,
+        "dataset": config.dataset,
+        "steps": config.steps,
+        "batch_size": config.batch_size,
+        "lr": config.lr,
+        "seed": config.seed,
+        "classifier": config.classifier,
+        "options": json.loads(json.dumps(config.options)),
+        "eval_size": config.eval_size,
     }
 
 

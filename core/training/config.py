@@ -6,7 +6,21 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from genlens.core import defaults
 from genlens.core.errors import ParameterError
+from genlens.core.generative.worlds import get_world
+from genlens.core.params import Param, check_seed, resolve_params
+
+LIMITS: dict[str, Param] = {
+    "steps": Param(defaults.TRAIN_STEPS, low=1, high=1_000_000, doc="optimisation steps"),
+    "batch_size": Param(defaults.TRAIN_BATCH_SIZE, low=1, high=4096, doc="images per step"),
+    "lr": Param(defaults.TRAIN_LR, high=1.0, positive=True, doc="peak learning rate"),
+    "sample_every": Param(500, low=0, high=10_000_000, doc="steps between sample grids"),
+    "checkpoint_every": Param(250, low=1, high=10_000_000, doc="steps between checkpoints"),
+    "eval_size": Param(0, low=0, high=10_000_000, doc="test images for the card (0 = all)"),
+    "threads": Param(2, low=1, high=1024, doc="CPU threads"),
+}
+"""The declared numeric settings of a run (defaults and ranges), checked by :class:`TrainConfig`."""
 
 
 @dataclass
@@ -36,8 +50,8 @@ class TrainConfig:
     dataset: str
     out: Path
     steps: int
-    batch_size: int = 128
-    lr: float = 2e-3
+    batch_size: int = defaults.TRAIN_BATCH_SIZE
+    lr: float = defaults.TRAIN_LR
     seed: int = 0
     classifier: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
@@ -48,11 +62,21 @@ class TrainConfig:
     threads: int = 2
 
     def __post_init__(self) -> None:
+        """Check every setting (the one declaration the CLI and the train job go through)."""
         self.out = Path(self.out)
-        if self.steps < 1 or self.batch_size < 1:
-            raise ParameterError("steps and batch_size must be positive")
-        if self.lr <= 0:
-            raise ParameterError("lr must be positive")
+        if not isinstance(self.kind, str) or not self.kind:
+            raise ParameterError(f"training task must be a name, got {self.kind!r}")
+        self.dataset = get_world(self.dataset).name
+        given = {name: getattr(self, name) for name in LIMITS}
+        for name, value in resolve_params("train", LIMITS, given).items():
+            setattr(self, name, value)
+        self.seed = check_seed(self.seed)
+        if self.classifier is not None and (
+            not isinstance(self.classifier, str) or not self.classifier
+        ):
+            raise ParameterError(f"classifier must be a name or folder, got {self.classifier!r}")
+        if not isinstance(self.options, dict):
+            raise ParameterError(f"options must be a JSON object, got {self.options!r}")
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable dict (``out`` as a string)."""

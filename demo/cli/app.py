@@ -50,6 +50,11 @@ def progress_bar(description: str) -> Iterator[ProgressCallback]:
         bar.close()
 
 
+def listed(values: tuple[float, ...], prefix: str = "") -> str:
+    """A default tuple as a comma-separated option value (``(1, 2)`` -> ``"1,2"``)."""
+    return ",".join(f"{prefix}{value:g}" for value in values)
+
+
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr and exit code 2."""
     try:

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from genlens.core import defaults
 from genlens.core.errors import ParameterError
-from genlens.demo.cli.app import app, progress_bar
+from genlens.demo.cli.app import app, listed, progress_bar
 
 if TYPE_CHECKING:
     from genlens.core.generative.conditional.api import EditResult
@@ -52,8 +53,12 @@ def generate_command(
     image: list[str] = typer.Option(
         ..., "--image", help="Image file, sample:NAME or WORLD:SPLIT:INDEX (fmnist:test:12)."
     ),
-    traverse: str = typer.Option("pc1,pc2,pc3", "--traverse", help="Components, e.g. pc1,pc2."),
-    quantiles: str = typer.Option("10,50,90", "--quantiles", help="Training percentiles."),
+    traverse: str = typer.Option(
+        listed(defaults.TRAVERSE, "pc"), "--traverse", help="Components, e.g. pc1,pc2."
+    ),
+    quantiles: str = typer.Option(
+        listed(defaults.QUANTILES), "--quantiles", help="Training percentiles."
+    ),
     toward: str | None = typer.Option(
         None, "--toward", help="Traverse the component that raises this class most instead."
     ),

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from genlens.core import defaults
-from genlens.demo.cli.app import app, progress_bar
+from genlens.demo.cli.app import app, listed, progress_bar
 from genlens.demo.cli.model_options import model_options
 from genlens.demo.cli.train import parse_option
 from genlens.worker.settings import get_settings
@@ -176,9 +176,11 @@ def submit_benchmark(
 def submit_train(
     task: str = typer.Argument(..., help="What to train: classifier, infiller, prior, ..."),
     dataset: str = typer.Option(..., "--dataset", help="World, e.g. fmnist or blockfashion."),
-    steps: int = typer.Option(2000, help="Optimisation steps."),
-    batch_size: int = typer.Option(128, "--batch-size", help="Images per step."),
-    lr: float = typer.Option(2e-3, help="Peak learning rate."),
+    steps: int = typer.Option(defaults.TRAIN_STEPS, help="Optimisation steps."),
+    batch_size: int = typer.Option(
+        defaults.TRAIN_BATCH_SIZE, "--batch-size", help="Images per step."
+    ),
+    lr: float = typer.Option(defaults.TRAIN_LR, help="Peak learning rate."),
     seed: int = typer.Option(0, help="Random seed."),
     classifier: str | None = typer.Option(None, help="Registered classifier the task uses."),
     option: list[str] = typer.Option([], "--option", "-o", help="Task option KEY=JSON."),
@@ -207,8 +209,12 @@ def submit_generate(
     model: str = typer.Option(
         "fmnist-conditional", "--model", "-m", help="Shipped conditional generator."
     ),
-    traverse: str = typer.Option("1,2,3", help="Principal components to traverse, e.g. 1,2,3."),
-    quantiles: str = typer.Option("10,50,90", help="Training quantiles (percent) per component."),
+    traverse: str = typer.Option(
+        listed(defaults.TRAVERSE), help="Principal components to traverse, e.g. 1,2,3."
+    ),
+    quantiles: str = typer.Option(
+        listed(defaults.QUANTILES), help="Training quantiles (percent) per component."
+    ),
     target_image: str | None = typer.Option(
         None, "--target-image", help="Render IMAGE with this image's features instead."
     ),

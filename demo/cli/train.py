@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from genlens.core import defaults
 from genlens.demo.cli.app import app
 
 
@@ -28,9 +29,13 @@ def train_command(
     kind: Kind = typer.Argument(..., help="What to train."),
     dataset: Dataset = typer.Option(..., "--dataset", help="World: fmnist (32x32), blockfashion."),
     out: Path = typer.Option(..., "--out", help="Output folder (weights, card, checkpoint)."),
-    steps: int = typer.Option(2000, "--steps", min=1, help="Optimisation steps (batches)."),
-    batch_size: int = typer.Option(128, "--batch-size", min=1),
-    lr: float = typer.Option(2e-3, "--lr", help="Peak learning rate (warm-up, cosine decay)."),
+    steps: int = typer.Option(
+        defaults.TRAIN_STEPS, "--steps", min=1, help="Optimisation steps (batches)."
+    ),
+    batch_size: int = typer.Option(defaults.TRAIN_BATCH_SIZE, "--batch-size", min=1),
+    lr: float = typer.Option(
+        defaults.TRAIN_LR, "--lr", help="Peak learning rate (warm-up, cosine decay)."
+    ),
     seed: int = typer.Option(0, "--seed"),
     classifier: str | None = typer.Option(
         None, "--classifier", help="Classifier name or trained folder (priors invert its features)."

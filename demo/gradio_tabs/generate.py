@@ -7,6 +7,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from genlens.core import defaults
 from genlens.core.errors import ParameterError
 from genlens.demo.choices import GENERATE, generator_choices, has_kind
 from genlens.demo.gradio_tabs.common import UPLOAD_TYPES, remember, reporter, user_errors
@@ -94,10 +95,12 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
                 "(WORLD:SPLIT:INDEX such as fmnist:test:12, or sample:NAME)",
             )
             traverse = gr.CheckboxGroup(
-                COMPONENTS, value=[1, 2, 3], label="principal components to traverse"
+                COMPONENTS, value=list(defaults.TRAVERSE), label="principal components to traverse"
             )
             quantiles = gr.CheckboxGroup(
-                QUANTILES, value=[10, 50, 90], label="positions (training quantiles, %)"
+                QUANTILES,
+                value=[int(q) for q in defaults.QUANTILES],
+                label="positions (training quantiles, %)",
             )
             target = gr.File(
                 label="target image whose features to borrow (optional; replaces the traversal)",

@@ -26,10 +26,15 @@ import torch
 from PIL import Image, ImageDraw
 from torchvision.utils import make_grid
 
+from genlens.core import defaults
 from genlens.core.data import resolve_image, to_pil
 from genlens.core.device import resolve_device
 from genlens.core.errors import ImageError, ModelLoadError, ParameterError
-from genlens.core.generative.conditional.editor import interpolation_path, traversal_targets
+from genlens.core.generative.conditional.editor import (
+    check_traversal,
+    interpolation_path,
+    traversal_targets,
+)
 from genlens.core.generative.conditional.features import extract
 from genlens.core.generative.conditional.nets import ConditionalModel
 from genlens.core.generative.loading import load_trained, resolve_classifier
@@ -179,8 +184,8 @@ def _columns(
 def edit(
     model: ConditionalGAN,
     images: torch.Tensor,
-    traverse: Sequence[int] = (1, 2, 3),
-    quantiles: Sequence[float] = (10, 50, 90),
+    traverse: Sequence[int] = defaults.TRAVERSE,
+    quantiles: Sequence[float] = defaults.QUANTILES,
     progress: ProgressCallback = no_progress,
 ) -> EditResult:
     """PCA traversals: each component (1-based) at each training quantile, one at a time.
@@ -189,10 +194,9 @@ def edit(
     ``reconstruction`` (the image's own features). Each edit changes only that component's
     score, starting from a copy of the image's own features (see ``editor``).
     """
+    traverse, quantiles = check_traversal(traverse, quantiles)
     images = model.check(images)
-    found, targets = traversal_targets(
-        model.model, model.features(images), list(traverse), [float(q) for q in quantiles]
-    )
+    found, targets = traversal_targets(model.model, model.features(images), traverse, quantiles)
     return _columns(model, images, targets, [t.label for t in found], progress)
 
 

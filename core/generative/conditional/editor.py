@@ -11,6 +11,7 @@ directions outside v_i keep the image's own values, so "PC1 at the image's own s
 the image's own features.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -44,6 +45,38 @@ def fit_editor(model: ConditionalModel, features: torch.Tensor) -> None:
     model.components.copy_(directions.float())
     model.explained.copy_((singular[:count] ** 2 / len(data)).float())
     model.score_quantiles.copy_(torch.quantile(projected, PERCENTILES / 100, dim=0).T.float())
+
+
+MAX_COMPONENTS = 16
+"""Most components (and quantiles) one traversal edits."""
+
+
+def check_traversal(
+    traverse: Sequence[int], quantiles: Sequence[float]
+) -> tuple[list[int], list[float]]:
+    """Validate a traversal without a model: 1 to 16 components (1-based integers) and 1 to
+    16 training quantiles in percent within [0.5, 99.5] (the range the stored quantile table
+    resolves). Whether a component exists is checked with the model (:func:`traversal_targets`).
+    """
+    if (
+        not isinstance(traverse, Sequence)
+        or not 1 <= len(traverse) <= MAX_COMPONENTS
+        or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in traverse)
+    ):
+        raise ParameterError(
+            f"traverse must list 1 to {MAX_COMPONENTS} component numbers (1, 2, ...), "
+            f"got {traverse!r}"
+        )
+    if (
+        not isinstance(quantiles, Sequence)
+        or not 1 <= len(quantiles) <= MAX_COMPONENTS
+        or any(isinstance(q, bool) or not isinstance(q, int | float) for q in quantiles)
+        or not all(0.5 <= q <= 99.5 for q in quantiles)
+    ):
+        raise ParameterError(
+            f"quantiles must be 1 to {MAX_COMPONENTS} percentages in [0.5, 99.5], got {quantiles!r}"
+        )
+    return list(traverse), [float(q) for q in quantiles]
 
 
 def component_scores(model: ConditionalModel, features: torch.Tensor) -> torch.Tensor:
