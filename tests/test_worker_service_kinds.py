@@ -149,8 +149,8 @@ def test_train_job_cancels_between_steps(runtime: Runtime, client: JobClient) ->
     [
         ({"task": "nope"}, "unknown training task"),
         ({"dataset": "nope"}, "unknown dataset"),
-        ({"steps": 0}, "steps must be"),
-        ({"lr": -1}, "lr must be"),
+        ({"steps": 0}, "'steps' must be in \\[1, 1000000\\]"),
+        ({"lr": -1}, "'lr' must be > 0"),
         ({"classifier": "nope"}, "registered model"),
         ({"options": [1]}, "options must be"),
     ],

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from genlens.core.errors import ParameterError
+from genlens.core.generative import get_world
 from genlens.core.models.registry import is_registered
 from genlens.core.training import TASKS, TrainConfig, train
 from genlens.core.training.config import LIMITS
@@ -50,7 +51,7 @@ def validate_train(spec: Mapping[str, Any], context: SubmitContext) -> dict[str,
         raise ParameterError(f"classifier must be a registered model name, got {classifier!r}")
     config = TrainConfig(
         kind=task,
-        dataset=spec.get("dataset", ""),
+        dataset=get_world(spec.get("dataset", "")).name,
         out=Path(),
         steps=spec.get("steps", LIMITS["steps"].default),
         batch_size=spec.get("batch_size", LIMITS["batch_size"].default),

@@ -8,7 +8,6 @@ from typing import Any
 
 from genlens.core import defaults
 from genlens.core.errors import ParameterError
-from genlens.core.generative.worlds import get_world
 from genlens.core.params import Param, check_seed, resolve_params
 
 LIMITS: dict[str, Param] = {
@@ -66,7 +65,6 @@ class TrainConfig:
         self.out = Path(self.out)
         if not isinstance(self.kind, str) or not self.kind:
             raise ParameterError(f"training task must be a name, got {self.kind!r}")
-        self.dataset = get_world(self.dataset).name
         given = {name: getattr(self, name) for name in LIMITS}
         for name, value in resolve_params("train", LIMITS, given).items():
             setattr(self, name, value)
