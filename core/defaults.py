@@ -43,3 +43,9 @@ TRAVERSE = (1, 2, 3)
 
 QUANTILES = (10.0, 50.0, 90.0)
 """Training percentiles each traversed component is set to."""
+
+PRECISIONS = ("fp32", "bf16")
+"""Execution precisions: ``fp32`` (exact to 1e-4 of eager NCHW fp32) or ``bf16`` autocast."""
+
+PRECISION = "fp32"
+"""The precision a classifier runs in unless told otherwise."""

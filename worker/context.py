@@ -54,9 +54,10 @@ class Runtime:
 
     def model_spec(self, model: str | dict[str, Any]) -> ModelSpec:
         """The :class:`ModelSpec` of a job's ``model``; stored weights become a local file."""
+        policy = {"precision": self.settings.precision, "compile": self.settings.compile}
         if isinstance(model, str):
-            return ModelSpec(model)
-        fields = dict(model)
+            return ModelSpec(model, **policy)
+        fields = {**model, **policy}
         sha256 = fields.pop("weights").removeprefix(ARTIFACT_PREFIX)
         path = self.settings.root / "models" / f"{sha256}{fields.pop('suffix')}"
         if not path.is_file():
@@ -168,7 +169,9 @@ class SubmitContext:
         stored = self.store.put(path.read_bytes(), "application/octet-stream")
         self.inputs.append((name, stored))
         fields = {
-            key: v for key, v in value.to_json().items() if key not in ("source", "trust_code")
+            key: v
+            for key, v in value.to_json().items()
+            if key not in ("source", "trust_code", "precision", "compile")
         }
         return {"weights": f"{ARTIFACT_PREFIX}{stored.sha256}", "suffix": path.suffix, **fields}
 

@@ -7,6 +7,7 @@ as broker, both under ``GENLENS_DATA_DIR``. Production sets ``GENLENS_DATABASE_U
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,10 @@ class Settings(BaseSettings):
     polling_interval: float = Field(0.1, gt=0, description="Filesystem broker poll, seconds.")
     proc_alive_timeout: float = Field(180.0, gt=0, description="Child start-up allowance, s.")
     device: str = Field("auto", description="Torch device for models in worker processes.")
+    precision: Literal["fp32", "bf16"] = Field(
+        "fp32", description="Execution precision of the models in worker processes."
+    )
+    compile: bool = Field(False, description="torch.compile the models of worker processes.")
     torch_threads: int | None = Field(
         None, ge=1, description="CPU threads per worker process (None: torch's default)."
     )

@@ -7,6 +7,7 @@
 """
 
 from genlens.core.models.classifier import Classifier, accepts_modules, borrow
+from genlens.core.models.execution import ExecutionPolicy
 from genlens.core.models.hooks import Capture, capture, hook_count
 from genlens.core.models.loading import build_architecture, load_classifier
 from genlens.core.models.preprocessing import Preprocessing
@@ -21,6 +22,7 @@ __all__ = [
     "Capture",
     "Classifier",
     "ClassifierEntry",
+    "ExecutionPolicy",
     "ModelSpec",
     "Preprocessing",
     "accepts_modules",

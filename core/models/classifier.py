@@ -3,12 +3,14 @@
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 
 import torch
 from PIL import Image
 from torch import nn
 
 from genlens.core.errors import ParameterError
+from genlens.core.models.execution import ExecutionPolicy
 from genlens.core.models.hooks import Capture, capture, resolve_layers
 from genlens.core.models.preprocessing import Preprocessing
 
@@ -41,8 +43,11 @@ class Classifier(nn.Module):
         super().__init__()
         self.name = name
         self.net = net
+        self.policy = ExecutionPolicy(channels_last=False)
+        self.__dict__["_compiled"] = None  # not a sub-module: state_dict stays the network's
         if freeze:
             _freeze(net)
+            self.apply_policy(ExecutionPolicy())
         self.preprocessing = preprocessing
         self.labels = list(labels)
         channels = preprocessing.channels
@@ -91,6 +96,28 @@ class Classifier(nn.Module):
         classifier = cls(name or type(module).__name__, module, preprocessing, labels, False)
         return classifier.to(device)
 
+    def apply_policy(self, policy: ExecutionPolicy) -> "Classifier":
+        """Run with ``policy`` from now on (converts the network's memory format; compiles it
+        when asked). A wrapped module keeps NCHW unless a policy says otherwise."""
+        if not isinstance(policy, ExecutionPolicy):
+            raise ParameterError(f"expected an ExecutionPolicy, got {policy!r}")
+        layout = torch.channels_last if policy.channels_last else torch.contiguous_format
+        self.net.to(memory_format=layout)
+        self.__dict__["_compiled"] = torch.compile(self.net) if policy.compile else None
+        self.policy = policy
+        return self
+
+    @contextmanager
+    def running_in(self, precision: str) -> Iterator["Classifier"]:
+        """Context: forward passes in ``precision`` (memory format and compilation unchanged);
+        the policy is restored on exit."""
+        saved = self.policy
+        self.policy = replace(saved, precision=precision)
+        try:
+            yield self
+        finally:
+            self.policy = saved
+
     def frozen(self) -> AbstractContextManager["Classifier"]:
         """Context: ``net`` in eval mode without parameter gradients, restored on exit."""
         return _frozen(self.net, self)
@@ -110,8 +137,13 @@ class Classifier(nn.Module):
         return self.mean.device
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """Logits (B, num_classes) for images (B, C, H, W) in [0, 1]."""
-        return self.net((images - self.mean) / self.std)
+        """Logits (B, num_classes), float32, for images (B, C, H, W) in [0, 1], run with the
+        classifier's :class:`ExecutionPolicy` (memory format, precision, compilation)."""
+        inputs = self.policy.prepare((images - self.mean) / self.std)
+        network = self.__dict__["_compiled"] or self.net
+        with self.policy.autocast(inputs.device):
+            logits = network(inputs)
+        return logits.float()
 
     def prepare(self, images: Sequence[Image.Image]) -> torch.Tensor:
         """Resize/crop PIL images to a (B, C, H, W) [0, 1] batch on this classifier's device."""

@@ -14,14 +14,16 @@ TorchScript with ``trust_code``), or a small JSON model card holding the same fi
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from genlens.core import defaults
 from genlens.core.errors import ModelLoadError, ParameterError
 from genlens.core.models.classifier import Classifier
+from genlens.core.models.execution import ExecutionPolicy
 from genlens.core.models.loading import IMAGENET_PREPROCESSING, load_classifier
 from genlens.core.models.preprocessing import Preprocessing
 from genlens.core.models.registry import is_registered
@@ -43,6 +45,8 @@ class ModelSpec:
         input_size: (H, W) the network is fed (224 x 224 when ``None``).
         mean, std: per-channel normalisation of [0, 1] input (ImageNet's when ``None``).
         trust_code: allow TorchScript archives (they contain executable code).
+        precision: ``"fp32"`` or ``"bf16"`` (:class:`ExecutionPolicy`).
+        compile: ``torch.compile`` the network (opt-in, for long work).
     """
 
     source: str
@@ -53,8 +57,11 @@ class ModelSpec:
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
     trust_code: bool = False
+    precision: str = defaults.PRECISION
+    compile: bool = False
 
     def __post_init__(self) -> None:
+        ExecutionPolicy(self.precision)
         if self.num_classes is not None and (
             isinstance(self.num_classes, bool) or self.num_classes < 1
         ):
@@ -96,8 +103,9 @@ class ModelSpec:
         )
 
     def load(self, device: str | torch.device | None = "auto") -> Classifier:
-        """The classifier (frozen, eval, on ``device``); bad files raise :class:`ModelLoadError`."""
-        return load_classifier(
+        """The classifier (frozen, eval, on ``device``, running with this spec's precision);
+        bad files raise :class:`ModelLoadError`."""
+        classifier = load_classifier(
             self.source,
             arch=self.arch,
             num_classes=self.num_classes,
@@ -106,6 +114,7 @@ class ModelSpec:
             trust_code=self.trust_code,
             device=device,
         )
+        return classifier.apply_policy(ExecutionPolicy(self.precision, compile=self.compile))
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict (tuples as lists); :meth:`from_json` inverts it."""
@@ -127,6 +136,8 @@ class ModelSpec:
         mean: Sequence[float] | None = None,
         std: Sequence[float] | None = None,
         trust_code: bool = False,
+        precision: str = defaults.PRECISION,
+        compile: bool = False,
     ) -> "ModelSpec":
         """A spec from command-line style values: ``model`` is a registered name, a weights
         file or a JSON card (its fields, then the other arguments given here on top);
@@ -145,8 +156,10 @@ class ModelSpec:
         if model.lower().endswith(CARD_SUFFIX) and not is_registered(model):
             card, folder = _read_card(Path(model))
             fields = {**card, **{key: value for key, value in given.items() if value}}
-            return cls._build(_card_weights(card, folder, model), fields, folder, trust_code)
-        return cls._build(model, given, Path.cwd(), trust_code)
+            spec = cls._build(_card_weights(card, folder, model), fields, folder, trust_code)
+        else:
+            spec = cls._build(model, given, Path.cwd(), trust_code)
+        return replace(spec, precision=precision, compile=compile)
 
     @classmethod
     def _build(

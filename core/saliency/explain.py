@@ -136,7 +136,9 @@ def _explain(
         target_tensor = logits.argmax(dim=1)
     infiller = make_infiller(infill, classifier)
     problem = Problem(classifier, images, target_tensor, infiller, seed, progress or no_progress)
-    maps = chosen.run(problem, params).detach().float()
+    precision = "fp32" if chosen.fp32 else classifier.policy.precision
+    with classifier.running_in(precision):
+        maps = chosen.run(problem, params).detach().float()
     noise = SampleNoise(problem.batch, 1, seed, images.device)
     salient = chosen.salient(maps, noise)
     kept, removed = _views(problem, salient, noise)

@@ -60,6 +60,9 @@ class Method:
             derived defaults (e.g. the Grad-CAM layer).
         uses_infiller: the in-filler shapes the map itself (mask optimisers), not only the
             counterfactual views; benchmarks then label rows ``method@infiller``.
+        fp32: always run in fp32, also on a bf16 classifier. Pixel-gradient attributions need
+            it: with bf16 input gradients, integrated gradients on EfficientNet-Lite0 reach
+            Spearman 0.76 against fp32 (its own 16- vs 32-step change: 0.88).
     """
 
     name: str
@@ -69,6 +72,7 @@ class Method:
     view: str = "removed"
     check: Callable[[Classifier, dict], None] | None = field(default=None)
     uses_infiller: bool = False
+    fp32: bool = False
 
 
 FIDO_SSR = Method(
@@ -93,12 +97,12 @@ BBMP_SSR = Method(
 BBMP_SDR = Method(
     "bbmp-sdr", partial(bbmp, objective="sdr"), BBMP_PARAMS, positive_region, uses_infiller=True
 )
-GRADIENT = Method("gradient", baselines.gradient, {})
-INPUT_X_GRADIENT = Method("input-x-gradient", baselines.input_x_gradient, {})
+GRADIENT = Method("gradient", baselines.gradient, {}, fp32=True)
+INPUT_X_GRADIENT = Method("input-x-gradient", baselines.input_x_gradient, {}, fp32=True)
 INTEGRATED_GRADIENTS = Method(
-    "integrated-gradients", baselines.integrated_gradients, baselines.IG_PARAMS
+    "integrated-gradients", baselines.integrated_gradients, baselines.IG_PARAMS, fp32=True
 )
-SMOOTHGRAD = Method("smoothgrad", baselines.smoothgrad, baselines.SMOOTHGRAD_PARAMS)
+SMOOTHGRAD = Method("smoothgrad", baselines.smoothgrad, baselines.SMOOTHGRAD_PARAMS, fp32=True)
 GRAD_CAM = Method(
     "grad-cam", baselines.grad_cam, baselines.GRADCAM_PARAMS, check=baselines.check_gradcam
 )

@@ -41,6 +41,18 @@ OPTIONS: dict[str, tuple[Any, Any]] = {
         str | None,
         typer.Option(None, help="Normalisation std of a weights file, e.g. 0.229,0.224,0.225."),
     ),
+    "precision": (
+        str,
+        typer.Option(
+            defaults.PRECISION,
+            help=f"Execution precision: {', '.join(defaults.PRECISIONS)} (bf16: autocast on "
+            "AMX/AVX-512-BF16 CPUs and CUDA).",
+        ),
+    ),
+    "compile": (
+        bool,
+        typer.Option(False, "--compile", help="torch.compile the network (long runs; warm-up)."),
+    ),
     "trust_code": (
         bool,
         typer.Option(

@@ -1,0 +1,236 @@
+"""Heavy paths against the best execution of the same model: ``.venv/bin/python bench/limits.py``.
+
+In one run, for EfficientNet-Lite0 at 224 and one batch of ``--batch`` images (default 8):
+
+1. The model's own cost under each :class:`~genlens.core.models.ExecutionPolicy` (eager NCHW
+   fp32, channels_last fp32, channels_last bf16; ``--compile`` adds compiled channels_last
+   fp32): forward, and forward + backward to the input. The **best** is the minimum over them.
+2. Each heavy path, timed per unit of model work at that same batch, under each policy:
+   FIDO-SSR and BBMP-SSR (one optimisation step: ``batch`` masked images forward + backward),
+   integrated gradients (``batch`` interpolation points per forward + backward), Grad-CAM
+   (forward of the batch + backward to the last conv layer only, so counted as a forward),
+   RISE and occlusion (``batch`` perturbed images per forward), RISE deletion + insertion
+   (``batch`` states per forward) and Fourier feature visualization (one step of ``batch``
+   units).
+3. For each path: its best policy, ``ratio`` = path cost / best model cost of the same kind
+   (target <= 1.2) and ``speedup`` = the path under eager NCHW fp32 / the path under its best
+   policy.
+
+Prints a table and writes ``bench/results/limits.json``. Timings are medians over ``--reps``
+repetitions after one warm-up; on a machine shared with other jobs, compare ratios of one run.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from genlens.core.data import sample_image
+from genlens.core.featviz import objectives, visualize
+from genlens.core.models import Classifier, ExecutionPolicy, load_classifier
+from genlens.core.params import resolve_params
+from genlens.core.progress import no_progress
+from genlens.core.saliency import get_method, make_infiller
+from genlens.core.saliency.problem import Problem
+from genlens.core.saliency.score import log_odds
+from genlens.evaluation.metrics import perturbation_curve
+
+RESULTS = Path(__file__).parent / "results" / "limits.json"
+PHOTOS = ("chelsea", "coffee", "camera", "rocket", "flower", "china", "motorcycle", "astronaut")
+
+
+def median_time(function: Callable[[], object], reps: int) -> float:
+    """Median seconds of ``function()`` over ``reps`` calls, after one warm-up call."""
+    function()
+    times = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def model_costs(classifier: Classifier, images: torch.Tensor, reps: int) -> dict[str, float]:
+    """Seconds of one forward and one forward + backward (to the input) of ``images``."""
+    target = torch.zeros(len(images), dtype=torch.long, device=images.device)
+
+    def forward() -> None:
+        with torch.no_grad():
+            classifier(images)
+
+    def forward_backward() -> None:
+        inputs = images.clone().requires_grad_(True)
+        log_odds(classifier(inputs), target).sum().backward()
+
+    return {
+        "forward": median_time(forward, reps),
+        "forward_backward": median_time(forward_backward, reps),
+    }
+
+
+def run_method(
+    classifier: Classifier, images: torch.Tensor, method: str, **given: object
+) -> Callable[[], object]:
+    """A call of the method's own run on a ready problem (no counterfactual views)."""
+    chosen = get_method(method)
+    params = resolve_params(method, chosen.params, given)
+    if chosen.check is not None:
+        chosen.check(classifier, params)
+    target = classifier.predict(images).argmax(dim=1)
+    infiller = make_infiller("local-mean", classifier)
+    problem = Problem(classifier, images, target, infiller, 0, no_progress)
+    precision = "fp32" if chosen.fp32 else classifier.policy.precision
+
+    def run() -> None:
+        with classifier.running_in(precision):
+            chosen.run(problem, params)
+
+    return run
+
+
+def path_costs(
+    classifier: Classifier, images: torch.Tensor, reps: int
+) -> dict[str, tuple[str, float]]:
+    """Per path: (kind of model work it is made of, seconds per unit of that work at batch B)."""
+    batch = len(images)
+    one = images[:1]
+    steps = 6
+
+    def per(units: int, function: Callable[[], object]) -> float:
+        return median_time(function, reps) / units
+
+    def curves() -> None:
+        for direction in ("deletion", "insertion"):
+            perturbation_curve(
+                classifier,
+                one,
+                torch.rand(1, *one.shape[-2:], device=one.device),
+                torch.zeros(1, dtype=torch.long, device=one.device),
+                direction,
+                pixels_per_step=one.shape[-1] * one.shape[-2] // (2 * batch - 1),
+                batch_size=batch,
+            )
+
+    units = objectives.class_logit(list(range(batch)))
+    return {
+        "fido-ssr step": (
+            "forward_backward",
+            per(steps, run_method(classifier, one, "fido-ssr", steps=steps, samples=batch)),
+        ),
+        "bbmp-ssr step": (
+            "forward_backward",
+            per(steps, run_method(classifier, images, "bbmp-ssr", steps=steps)),
+        ),
+        "integrated-gradients": (
+            "forward_backward",
+            per(
+                2, run_method(classifier, one, "integrated-gradients", steps=2 * batch, batch=batch)
+            ),
+        ),
+        "grad-cam": ("forward", per(1, run_method(classifier, images, "grad-cam"))),
+        "rise": (
+            "forward",
+            per(4, run_method(classifier, one, "rise", samples=4 * batch, batch=batch)),
+        ),
+        "occlusion": (
+            "forward",
+            per(
+                2,
+                run_method(classifier, one, "occlusion", window=56, stride=56, batch=batch),
+            ),
+        ),
+        "deletion+insertion": ("forward", per(4, curves)),
+        "fourier featviz step": (
+            "forward_backward",
+            per(steps, lambda: visualize(classifier, units, steps=steps)),
+        ),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    options = parser.parse_args()
+    torch.set_num_threads(options.threads)
+    policies = {
+        "eager NCHW fp32": ExecutionPolicy(channels_last=False),
+        "channels_last fp32": ExecutionPolicy(),
+        "channels_last bf16": ExecutionPolicy("bf16"),
+    }
+    if options.compile:
+        policies["compiled channels_last fp32"] = ExecutionPolicy(compile=True)
+    classifier = load_classifier("efficientnet_lite0", device=options.device)
+    names = (PHOTOS * options.batch)[: options.batch]
+    images = classifier.prepare([sample_image(name) for name in names])
+    models, paths = {}, {}
+    for label, policy in policies.items():
+        classifier.apply_policy(policy)
+        models[label] = model_costs(classifier, images, options.reps)
+        paths[label] = path_costs(classifier, images, options.reps)
+        print(f"timed {label}", flush=True)
+    best = {
+        kind: min(costs[kind] for costs in models.values())
+        for kind in ("forward", "forward_backward")
+    }
+    rows = []
+    for path in paths[next(iter(policies))]:
+        kind = paths["eager NCHW fp32"][path][0]
+        by_policy = {label: paths[label][path][1] for label in policies}
+        winner = min(by_policy, key=by_policy.get)
+        rows.append(
+            {
+                "path": path,
+                "work": kind,
+                "seconds": {label: round(value, 4) for label, value in by_policy.items()},
+                "best_policy": winner,
+                "ratio_to_best_model": round(by_policy[winner] / best[kind], 3),
+                "speedup_over_eager_fp32": round(
+                    by_policy["eager NCHW fp32"] / by_policy[winner], 2
+                ),
+            }
+        )
+    print(f"EfficientNet-Lite0 224x224, batch {options.batch}, {options.threads} threads")
+    for label, costs in models.items():
+        print(
+            f"  {label:<28} forward {costs['forward']:.3f} s  "
+            f"forward+backward {costs['forward_backward']:.3f} s"
+        )
+    print(f"{'path':<22} {'best policy':<28} {'s/unit':>8} {'ratio':>6} {'speedup':>8}")
+    for row in rows:
+        print(
+            f"{row['path']:<22} {row['best_policy']:<28} {row['seconds'][row['best_policy']]:8.3f} "
+            f"{row['ratio_to_best_model']:6.2f} {row['speedup_over_eager_fp32']:8.2f}"
+        )
+    report = {
+        "model": "efficientnet_lite0",
+        "batch": options.batch,
+        "threads": options.threads,
+        "device": options.device,
+        "cpu": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "torch": torch.__version__,
+        "model_costs": {
+            label: {k: round(v, 4) for k, v in costs.items()} for label, costs in models.items()
+        },
+        "best_model_costs": {k: round(v, 4) for k, v in best.items()},
+        "paths": rows,
+        "target": "each path <= 1.2x the best execution of the model at the same batch",
+    }
+    options.out.parent.mkdir(parents=True, exist_ok=True)
+    options.out.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"wrote {options.out}")
+
+
+if __name__ == "__main__":
+    main()
