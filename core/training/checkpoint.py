@@ -60,7 +60,9 @@ def save_training_state(
         for index, entries in state["state"].items():
             for key, value in entries.items():
                 if isinstance(value, torch.Tensor):
-                    tensors[f"optim.{name}.{index}.{key}"] = value.detach().cpu().clone()
+                    tensors[f"optim.{name}.{index}.{key}"] = (
+                        value.detach().cpu().clone(memory_format=torch.contiguous_format)
+                    )
                 else:
                     scalars.setdefault(str(index), {})[key] = value
         optimizers[name] = {"param_groups": state["param_groups"], "scalars": scalars}

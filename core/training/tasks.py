@@ -112,7 +112,7 @@ class ClassifierTask(WorldTask):
     def step(self, batch: tuple[torch.Tensor, ...], generator: torch.Generator) -> dict[str, float]:
         images, labels = batch
         images = augment(images, generator, self.options["shift"])
-        with autocast(self.device):
+        with autocast(self.device, self.config.precision):
             loss = F.cross_entropy(self.logits(images).float(), labels)
         optimizer = self.optimizers["net"]
         optimizer.zero_grad(set_to_none=True)
@@ -201,7 +201,7 @@ class InfillerTask(WorldTask):
         images = augment(batch[0], generator, shift=0)
         images = to_unit(images)
         observed = fido_masks(len(images), self.world.size, generator)
-        with autocast(self.device):
+        with autocast(self.device, self.config.precision):
             fill = self.fill(images, observed).float()
         error = (fill - images).abs()
         hidden = 1.0 - observed
@@ -319,7 +319,7 @@ class PriorTask(WorldTask):
         with torch.no_grad():
             codes, logits = self.encode(images)
         options = self.options
-        with autocast(self.device):
+        with autocast(self.device, self.config.precision):
             fake = self.prior(codes).float()
             real_score = self.disc(images, codes).float()
             fake_score = self.disc(fake.detach(), codes).float()
@@ -329,7 +329,7 @@ class PriorTask(WorldTask):
         self.optimizers["disc"].zero_grad(set_to_none=True)
         disc_loss.backward()
         self.optimizers["disc"].step()
-        with autocast(self.device):
+        with autocast(self.device, self.config.precision):
             fake_codes, fake_logits = self.encode(fake)
             adversarial_score = self.disc(fake, codes).float()
         image_loss = F.mse_loss(fake, images)

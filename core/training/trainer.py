@@ -25,6 +25,7 @@ from torch import nn
 from torchvision.utils import make_grid
 
 import genlens
+from genlens.core import defaults
 from genlens.core.data.images import save_png
 from genlens.core.device import resolve_device
 from genlens.core.errors import ParameterError
@@ -44,10 +45,13 @@ _STEP_SEED_STRIDE = 1_000_003
 CHECKPOINT_DIR = "checkpoint"
 
 
-def autocast(device: torch.device) -> AbstractContextManager[Any]:
-    """bfloat16 autocast on CUDA (no loss scaling needed), nothing on CPU."""
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+def autocast(
+    device: torch.device, precision: str = defaults.PRECISION
+) -> AbstractContextManager[Any]:
+    """bfloat16 autocast on CUDA (no loss scaling needed) and, with ``precision="bf16"``, on
+    CPU (AMX / AVX-512-BF16); nothing for fp32 on CPU (bitwise-reproducible weights)."""
+    if device.type == "cuda" or precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return nullcontext()
 
 
@@ -120,6 +124,9 @@ class Trainer:
         torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
         self.task = task_factory(config, self.device)
+        if config.precision == "bf16":
+            for module in self.task.modules.values():
+                module.to(memory_format=torch.channels_last)
         self.command = command if command is not None else config.command()
         self._stop_requested = False
 
