@@ -6,7 +6,7 @@ visualization, the diagnostic job) and checks what it is given with :func:`resol
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +67,19 @@ def check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < MAX_SEED:
         raise ParameterError(f"seed must be an integer in [0, 2**62), got {seed!r}")
     return seed
+
+
+def check_integers(values: Any, name: str, most: int, low: int, what: str) -> list[int]:
+    """``values`` as a list if it holds 1 to ``most`` integers >= ``low`` (``what`` names them
+    in the message), else :class:`ParameterError`."""
+    if (
+        not isinstance(values, Sequence)
+        or isinstance(values, str)
+        or not 1 <= len(values) <= most
+        or any(isinstance(v, bool) or not isinstance(v, int) or v < low for v in values)
+    ):
+        raise ParameterError(f"{name} must be 1 to {most} {what} >= {low}, got {values!r}")
+    return list(values)
 
 
 def resolve_params(

@@ -57,7 +57,7 @@ def test_target_image_job_borrows_the_targets_class(runtime: Runtime, client: Jo
     ("spec", "message"),
     [
         ({"model": "nope"}, "unknown conditional model"),
-        ({"traverse": [0]}, "traverse must list 1 to 16"),
+        ({"traverse": [0]}, "traverse must be 1 to 16 component numbers"),
         ({"traverse": [1.5]}, "component numbers"),
         ({"quantiles": [100]}, "quantiles must be"),
         ({"image": "fmnist:test:99999999"}, "out of range"),

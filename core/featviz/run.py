@@ -24,7 +24,7 @@ from genlens.core.featviz.metrics import ActivationRatio, activation_ratio, unit
 from genlens.core.featviz.render import visualize
 from genlens.core.featviz.result import FeatVizResult
 from genlens.core.models import Classifier, accepts_modules
-from genlens.core.params import Param, check_seed, resolve_params
+from genlens.core.params import Param, check_integers, check_seed, resolve_params
 from genlens.core.progress import ProgressCallback, no_progress
 from genlens.core.registries import PRIORS
 
@@ -82,14 +82,8 @@ def check_visualize(
         if layer is None:
             raise ParameterError("class-agnostic needs a spatial layer (e.g. bn2), not the logits")
         units = ()
-    elif (
-        not isinstance(units, Sequence)
-        or not 1 <= len(units) <= MAX_UNITS
-        or any(isinstance(u, bool) or not isinstance(u, int) or u < 0 for u in units)
-    ):
-        raise ParameterError(
-            f"units must be 1 to {MAX_UNITS} class or channel indices >= 0, got {units!r}"
-        )
+    else:
+        units = check_integers(units, "units", MAX_UNITS, 0, "class or channel indices")
     declared = {
         "steps": Param(
             defaults.VISUALIZE_STEPS[method], low=1, high=MAX_STEPS, doc="optimization steps"

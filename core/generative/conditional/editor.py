@@ -18,6 +18,7 @@ import torch
 
 from genlens.core.errors import ParameterError
 from genlens.core.generative.conditional.nets import ConditionalModel
+from genlens.core.params import check_integers
 
 PERCENTILES = torch.arange(101, dtype=torch.float64)
 
@@ -58,15 +59,7 @@ def check_traversal(
     16 training quantiles in percent within [0.5, 99.5] (the range the stored quantile table
     resolves). Whether a component exists is checked with the model (:func:`traversal_targets`).
     """
-    if (
-        not isinstance(traverse, Sequence)
-        or not 1 <= len(traverse) <= MAX_COMPONENTS
-        or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in traverse)
-    ):
-        raise ParameterError(
-            f"traverse must list 1 to {MAX_COMPONENTS} component numbers (1, 2, ...), "
-            f"got {traverse!r}"
-        )
+    traverse = check_integers(traverse, "traverse", MAX_COMPONENTS, 1, "component numbers")
     if (
         not isinstance(quantiles, Sequence)
         or not 1 <= len(quantiles) <= MAX_COMPONENTS
@@ -76,7 +69,7 @@ def check_traversal(
         raise ParameterError(
             f"quantiles must be 1 to {MAX_COMPONENTS} percentages in [0.5, 99.5], got {quantiles!r}"
         )
-    return list(traverse), [float(q) for q in quantiles]
+    return traverse, [float(q) for q in quantiles]
 
 
 def component_scores(model: ConditionalModel, features: torch.Tensor) -> torch.Tensor:
