@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from genlens.core import defaults
+from genlens.core.errors import ParameterError
 from genlens.demo.cli.app import app, listed, progress_bar
 from genlens.demo.cli.model_options import model_options
 from genlens.demo.cli.train import parse_option
@@ -110,7 +111,13 @@ def _reference(value: str) -> str:
 
 def _job_model(model: "ModelSpec") -> str | dict[str, Any]:
     """A job's ``model``: the registered name, or the weights file's spec (the client stores
-    the file in the artifact store; the worker never reads this path)."""
+    the file in the artifact store; the worker never reads this path). Jobs run at the
+    worker's precision (``GENLENS_PRECISION``), so ``--precision``/``--compile`` are refused."""
+    if model.precision != defaults.PRECISION or model.compile:
+        raise ParameterError(
+            "--precision and --compile do not apply to queued jobs: they run at the worker's "
+            "GENLENS_PRECISION / GENLENS_COMPILE"
+        )
     return model.source if model.registered else model.to_json()
 
 
