@@ -120,7 +120,7 @@ class LoadedSuite:
         """The suite with ``model`` (default: the suite's own classifier) and its data."""
         suite = get_suite(suite_name)
         specs = [metric(name) for name in suite.metrics]
-        model = model or ModelSpec(suite.classifier)
+        model = ModelSpec(suite.classifier) if model is None else model
         classifier = model if isinstance(model, Classifier) else model.load(device)
         data = suite.load(classifier)
         missing = [spec.name for spec in specs if spec.needs_masks and data.masks is None]

@@ -70,7 +70,7 @@ def validate_explain(spec: Mapping[str, Any], context: SubmitContext) -> dict[st
     model = context.model(spec.get("model", defaults.MODEL))
     request = check_explain(
         spec.get("method", defaults.EXPLAIN_METHOD),
-        _infill_name(spec.get("infill", defaults.INFILL)),
+        _job_infill(spec.get("infill", defaults.INFILL)),
         spec.get("seed", 0),
         spec.get("steps"),
         spec.get("samples"),
@@ -94,7 +94,7 @@ def validate_explain(spec: Mapping[str, Any], context: SubmitContext) -> dict[st
     }
 
 
-def _infill_name(infill: Any) -> str:
+def _job_infill(infill: Any) -> str:
     """Jobs name their in-filler (an object cannot travel to a worker)."""
     if not isinstance(infill, str):
         raise ParameterError(f"infill of a job must be an in-filler name, got {infill!r}")

@@ -2,6 +2,7 @@
 process) and :class:`JobContext` while a job runs (in a worker process), plus the per-process
 :class:`Runtime` (database, artifact store, model cache)."""
 
+import hashlib
 import io
 import json
 import os
@@ -165,8 +166,9 @@ class SubmitContext:
             raise ModelLoadError(
                 f"{path.name}: file is {path.stat().st_size:,} bytes, model limit {limit:,}"
             )
-        value.load("cpu")
-        stored = self.store.put(path.read_bytes(), "application/octet-stream")
+        data = path.read_bytes()
+        _check_loads(hashlib.sha256(data).hexdigest(), json.dumps(value.to_json(), sort_keys=True))
+        stored = self.store.put(data, "application/octet-stream")
         self.inputs.append((name, stored))
         fields = {
             key: v
@@ -174,6 +176,13 @@ class SubmitContext:
             if key not in ("source", "trust_code", "precision", "compile")
         }
         return {"weights": f"{ARTIFACT_PREFIX}{stored.sha256}", "suffix": path.suffix, **fields}
+
+
+@lru_cache(maxsize=32)
+def _check_loads(sha256: str, spec: str) -> None:
+    """Load a weights file once per content and spec in this process (a batch of jobs on the
+    same file is checked once); bad files raise :class:`ModelLoadError`."""
+    ModelSpec.from_json(json.loads(spec)).load("cpu")
 
 
 class JobContext:

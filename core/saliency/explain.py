@@ -162,7 +162,7 @@ def _explain(
 
 
 def _infill_name(infill: str | Infiller) -> str:
-    return infill if isinstance(infill, str) else getattr(infill, "name", type(infill).__name__)
+    return infill if isinstance(infill, str) else infill.name
 
 
 def _check_images(classifier: Classifier, images: torch.Tensor) -> torch.Tensor:
