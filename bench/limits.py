@@ -13,9 +13,11 @@ In one run, for EfficientNet-Lite0 at 224 and one batch of ``--batch`` images (d
    (``batch`` states per forward) and Fourier feature visualization (one step of ``batch``
    units).
 3. The ``imagenet-photos`` suite's deletion + insertion metrics end to end (8 photos, the
-   protocol's 224 pixels per step, 64 states per forward, Grad-CAM maps) under each policy,
-   with the largest AUC change against eager NCHW fp32 (targets: >= 3x at fp32 with the AUC
-   to 1e-4, >= 5x in bf16 with the AUC within 0.01). ``--no-suite`` skips it.
+   protocol's 224 pixels per step, Grad-CAM maps): first as genlens ran them before the
+   execution policy (a fresh process: eager NCHW fp32, 64 states per forward, glibc's own
+   malloc settings), then under each policy (the policy's forward batch, freed memory kept),
+   with the largest AUC change against before (targets: >= 3x at fp32 with the AUC to 1e-4,
+   >= 5x in bf16 with the AUC within 0.01). ``--no-suite`` skips it.
 4. For each path: its best policy, ``ratio`` = path cost / best model cost of the same kind
    (target <= 1.2) and ``speedup`` = the path under eager NCHW fp32 / the path under its best
    policy.
@@ -29,6 +31,8 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +42,7 @@ import torch
 from genlens.core.data import sample_image
 from genlens.core.featviz import objectives, visualize
 from genlens.core.models import Classifier, ExecutionPolicy, load_classifier
+from genlens.core.models import classifier as classifier_module
 from genlens.core.params import resolve_params
 from genlens.core.progress import no_progress
 from genlens.core.saliency import get_method, make_infiller
@@ -46,6 +51,7 @@ from genlens.core.saliency.score import log_odds
 from genlens.evaluation.metrics import perturbation_curve
 
 RESULTS = Path(__file__).parent / "results" / "limits.json"
+BEFORE = "before: eager NCHW fp32, 64 per forward, default malloc"
 PHOTOS = ("chelsea", "coffee", "camera", "rocket", "flower", "china", "motorcycle", "astronaut")
 
 
@@ -157,48 +163,51 @@ def path_costs(
     }
 
 
-def suite_curves(classifier: Classifier, policies: dict[str, ExecutionPolicy]) -> list[dict]:
-    """Deletion + insertion of the imagenet-photos suite under each policy (one run each)."""
+def suite_inputs(classifier: Classifier) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The suite's 8 photos, their Grad-CAM maps (at ``conv_head``) and predicted classes."""
     photos = classifier.prepare([sample_image(name) for name in PHOTOS])
-    classifier.apply_policy(next(iter(policies.values())))
-    maps = (
-        get_method("grad-cam")
-        .run(
-            Problem(
-                classifier,
-                photos,
-                classifier.predict(photos).argmax(dim=1),
-                make_infiller("local-mean", classifier),
-                0,
-                no_progress,
-            ),
-            resolve_params("grad-cam", get_method("grad-cam").params, {"layer": "conv_head"}),
-        )
-        .detach()
-    )
     target = classifier.predict(photos).argmax(dim=1)
-    rows, reference = [], None
+    gradcam = get_method("grad-cam")
+    problem = Problem(
+        classifier, photos, target, make_infiller("local-mean", classifier), 0, no_progress
+    )
+    maps = gradcam.run(problem, resolve_params("grad-cam", gradcam.params, {"layer": "conv_head"}))
+    return photos, maps.detach(), target
+
+
+def timed_curves(classifier: Classifier, batch_size: int | None = None) -> tuple[float, list]:
+    """Seconds and AUCs (deletion then insertion, per photo) of the suite's two curves."""
+    photos, maps, target = suite_inputs(classifier)
+    started = time.perf_counter()
+    aucs = [
+        perturbation_curve(classifier, photos, maps, target, direction, batch_size=batch_size).auc
+        for direction in ("deletion", "insertion")
+    ]
+    return time.perf_counter() - started, torch.cat(aucs).tolist()
+
+
+def before_curves(threads: int) -> dict:
+    """The suite's curves as genlens ran them before the execution policy, in a fresh process:
+    eager NCHW fp32, 64 states per forward pass, the C allocator's own settings."""
+    command = [sys.executable, __file__, "--before", "--threads", str(threads)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def suite_curves(
+    classifier: Classifier, policies: dict[str, ExecutionPolicy], threads: int
+) -> list[dict]:
+    """Deletion + insertion of the imagenet-photos suite: before, then under each policy."""
+    before = before_curves(threads)
+    reference = torch.tensor(before["aucs"])
+    rows = [{"policy": BEFORE, "seconds": round(before["seconds"], 2), "max_auc_change": 0.0}]
     for label, policy in policies.items():
         classifier.apply_policy(policy)
-        started = time.perf_counter()
-        aucs = torch.cat(
-            [
-                perturbation_curve(classifier, photos, maps, target, direction).auc
-                for direction in ("deletion", "insertion")
-            ]
-        )
-        seconds = time.perf_counter() - started
-        reference = aucs if reference is None else reference
-        rows.append(
-            {
-                "policy": label,
-                "seconds": round(seconds, 2),
-                "max_auc_change": float((aucs - reference).abs().max()),
-            }
-        )
-    base = rows[0]["seconds"]
+        seconds, aucs = timed_curves(classifier)
+        change = float((torch.tensor(aucs) - reference).abs().max())
+        rows.append({"policy": label, "seconds": round(seconds, 2), "max_auc_change": change})
     for row in rows:
-        row["speedup"] = round(base / row["seconds"], 2)
+        row["speedup"] = round(rows[0]["seconds"] / row["seconds"], 2)
     return rows
 
 
@@ -211,8 +220,16 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--no-suite", action="store_true", help="skip the suite's metrics")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--before", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     torch.set_num_threads(options.threads)
+    if options.before:
+        classifier_module.reuse_freed_memory = lambda: False
+        classifier = load_classifier("efficientnet_lite0")
+        classifier.apply_policy(ExecutionPolicy(channels_last=False))
+        seconds, aucs = timed_curves(classifier, batch_size=64)
+        print(json.dumps({"seconds": seconds, "aucs": aucs}))
+        return
     policies = {
         "eager NCHW fp32": ExecutionPolicy(channels_last=False),
         "channels_last fp32": ExecutionPolicy(),
@@ -223,10 +240,12 @@ def main() -> None:
     classifier = load_classifier("efficientnet_lite0", device=options.device)
     names = (PHOTOS * options.batch)[: options.batch]
     images = classifier.prepare([sample_image(name) for name in names])
-    models, paths = {}, {}
+    models, paths, warmups = {}, {}, {}
     for label, policy in policies.items():
         classifier.apply_policy(policy)
         models[label] = model_costs(classifier, images, options.reps)
+        if policy.compile:
+            warmups[label] = round(classifier.compile_warmup_s, 1)
         paths[label] = path_costs(classifier, images, options.reps)
         print(f"timed {label}", flush=True)
     best = {
@@ -250,7 +269,7 @@ def main() -> None:
                 ),
             }
         )
-    curves = [] if options.no_suite else suite_curves(classifier, policies)
+    curves = [] if options.no_suite else suite_curves(classifier, policies, options.threads)
     print(f"EfficientNet-Lite0 224x224, batch {options.batch}, {options.threads} threads")
     for label, costs in models.items():
         print(
@@ -280,6 +299,7 @@ def main() -> None:
             label: {k: round(v, 4) for k, v in costs.items()} for label, costs in models.items()
         },
         "best_model_costs": {k: round(v, 4) for k, v in best.items()},
+        "compile_warmup_s": warmups,
         "paths": rows,
         "imagenet_photos_deletion_insertion": curves,
         "target": "each path <= 1.2x the best execution of the model at the same batch",

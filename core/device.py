@@ -1,4 +1,8 @@
-"""Device selection shared by every entry point."""
+"""Device selection shared by every entry point, and the CPU allocator setting."""
+
+import ctypes
+import ctypes.util
+import functools
 
 import torch
 
@@ -16,3 +20,31 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ParameterError(f"device {device!r} requested but CUDA is not available")
     return resolved
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD_MAX = 32 * 1024 * 1024
+
+
+@functools.cache
+def reuse_freed_memory() -> bool:
+    """Make this process's C allocator keep freed blocks for reuse (glibc only; idempotent).
+
+    glibc serves blocks above its mmap threshold (128 KiB, adapting upwards) with fresh mmaps,
+    and hands the top of the heap back above 128 KiB free: every activation tensor of a forward
+    or backward pass is then page-faulted in, zero-filled, by the kernel. On these 2-core CPUs
+    that was a third of the wall time (EfficientNet-Lite0, 224x224, batch 16: forward +
+    backward 1.07 s -> 0.54 s, system time 11.8 s -> 3.3 s over a deletion benchmark). Raising
+    the mmap threshold to its maximum (32 MiB) and the trim threshold to 1 GiB keeps those
+    blocks in the heap; peak memory is unchanged. Called by every
+    :class:`~genlens.core.models.Classifier`; returns whether the settings took effect
+    (``False`` with another C library).
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(
+        mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_MAX) and mallopt(_M_TRIM_THRESHOLD, 2**30)
+    )

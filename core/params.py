@@ -37,10 +37,6 @@ class Param:
             if not isinstance(value, str):
                 raise ParameterError(f"parameter {name!r} must be a string, got {value!r}")
             return value
-        if kind is bool:
-            if not isinstance(value, bool):
-                raise ParameterError(f"parameter {name!r} must be true or false, got {value!r}")
-            return value
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ParameterError(f"parameter {name!r} must be a number, got {value!r}")
         if kind is int and float(value) != int(value):
@@ -57,6 +53,10 @@ class Param:
                 f"parameter {name!r} must be in [{self.low}, {self.high}], got {value!r}"
             )
         return number
+
+
+BATCH_DOC = "{} per forward pass (0 = the classifier's policy: Classifier.forward_batch)"
+"""Help text of a ``batch`` parameter, whose 0 default defers to the execution policy."""
 
 
 MAX_SEED = 2**62

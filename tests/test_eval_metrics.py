@@ -16,6 +16,8 @@ from torch import nn
 
 from genlens.core.errors import ParameterError
 from genlens.core.models import Classifier, Preprocessing
+from genlens.core.saliency import make_infiller
+from genlens.core.saliency.noise import SampleNoise
 from genlens.evaluation.metrics import (
     MetricInput,
     box_iou,
@@ -31,7 +33,7 @@ from genlens.evaluation.metrics import (
     spearman_abs,
     trapezoid_auc,
 )
-from genlens.evaluation.metrics.curves import rise_blur, step_masks
+from genlens.evaluation.metrics.curves import change_steps, rise_blur
 
 
 class LinearTwoClass(nn.Module):
@@ -57,12 +59,13 @@ def test_trapezoid_auc_by_hand():
     assert math.isclose(float(trapezoid_auc(curve)), expected, rel_tol=1e-6)
 
 
-def test_step_masks_change_a_fixed_number_of_pixels():
+def test_steps_change_a_fixed_number_of_pixels():
     order = torch.randperm(50).view(1, 50)
-    masks = step_masks(order, 5, 10, pixels_per_step=8)
-    assert masks.shape == (1, 8, 1, 5, 10)  # ceil(50/8) = 7 steps + the initial state
-    assert masks.flatten(2).sum(dim=2)[0].tolist() == [0, 8, 16, 24, 32, 40, 48, 50]
-    assert masks.view(-1, 50)[1, order[0, :8]].eq(1).all()
+    steps = change_steps(order, pixels_per_step=8)
+    assert steps.shape == (1, 50) and steps.max() == 7  # ceil(50/8) = 7 steps
+    changed = [int((steps <= k).sum()) for k in range(8)]
+    assert changed == [0, 8, 16, 24, 32, 40, 48, 50]
+    assert steps[0, order[0, :8]].eq(1).all()
 
 
 def test_deletion_curve_against_hand_computation():
@@ -100,14 +103,48 @@ def test_insertion_starts_blurred_and_ends_at_the_image(lite0):
     assert torch.allclose(result.scores[:, -1], end, atol=1e-5)
 
 
-def test_chunking_does_not_change_the_curve():
+def reference_curve(classifier, images, maps, target, direction, substrate, step, seed):
+    """The protocol written out per image: all K+1 states from explicit masks, one forward."""
+    scores = []
+    for b, (image, saliency) in enumerate(zip(images, maps, strict=True)):
+        order = torch.argsort(saliency.flatten(), descending=True, stable=True)
+        count = -(-order.numel() // step)
+        changed = torch.zeros(count + 1, 1, *saliency.shape)
+        for k in range(1, count + 1):
+            changed[k].view(-1)[order[: k * step]] = 1
+        start, end = image[None], None
+        if direction == "insertion":
+            start, end = rise_blur(image[None]), image[None]
+        else:
+            noise = SampleNoise(1, count + 1, seed + b, images.device)
+            expanded = image[None].expand(count + 1, -1, -1, -1)
+            end = make_infiller(substrate, classifier).fill(expanded, 1 - changed, noise)
+        states = changed * end + (1 - changed) * start
+        with torch.no_grad():
+            scores.append(classifier(states).softmax(1)[:, target[b]])
+    return torch.stack(scores)
+
+
+@pytest.mark.parametrize(
+    ("direction", "substrate"),
+    [
+        ("deletion", "mean"),
+        ("deletion", "local-mean"),
+        ("deletion", "random"),
+        ("insertion", "mean"),
+    ],
+)
+def test_chunked_states_match_the_protocol_written_out(direction, substrate):
     torch.manual_seed(1)
     classifier = gray_classifier(LinearTwoClass(torch.randn(1, 1, 6, 6)), 6)
     images, maps = torch.rand(3, 1, 6, 6), torch.rand(3, 6, 6)
     target = torch.tensor([0, 1, 0])
-    a = perturbation_curve(classifier, images, maps, target, pixels_per_step=5, batch_size=4)
-    b = perturbation_curve(classifier, images, maps, target, pixels_per_step=5, batch_size=1000)
-    assert torch.allclose(a.scores, b.scores, atol=1e-6)
+    expected = reference_curve(classifier, images, maps, target, direction, substrate, 5, 9)
+    for batch_size in (1, 4, 1000):
+        curve = perturbation_curve(
+            classifier, images, maps, target, direction, substrate, 5, batch_size, seed=9
+        )
+        torch.testing.assert_close(curve.scores, expected, rtol=0, atol=1e-6)
 
 
 def test_in_filled_deletion_uses_the_saliency_infillers():

@@ -9,10 +9,11 @@ import pytest
 import torch
 import torchvision
 from scipy.stats import spearmanr
+from torch import nn
 
 from genlens.core.data import sample_image
 from genlens.core.errors import ParameterError
-from genlens.core.models import Classifier, ExecutionPolicy, ModelSpec
+from genlens.core.models import Classifier, ExecutionPolicy, ModelSpec, Preprocessing
 from genlens.core.saliency import explain
 from genlens.evaluation.metrics import perturbation_curve
 
@@ -125,3 +126,18 @@ def test_cuda_policies_agree_with_cpu_fp32(lite0, photos, policy) -> None:
     cpu_maps = explain(lite0, photos[:2], method="grad-cam").maps
     rho = spearmanr(maps.flatten().numpy(), cpu_maps.flatten().numpy()).statistic
     assert rho >= 0.95
+
+
+@pytest.mark.slow
+def test_compile_matches_eager_and_reports_its_warm_up() -> None:
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.LazyLinear(2))
+    net(torch.rand(1, 3, 8, 8))
+    preprocessing = Preprocessing((8, 8), (0.5, 0.5, 0.5), (0.25, 0.25, 0.25), crop_pct=1.0)
+    classifier = Classifier("tiny", net, preprocessing, ["a", "b"])
+    images = torch.rand(2, 3, 8, 8)
+    with torch.no_grad():
+        expected = classifier(images)
+        classifier.apply_policy(ExecutionPolicy(compile=True))
+        assert classifier.compile_warmup_s is None
+        torch.testing.assert_close(classifier(images), expected, rtol=1e-5, atol=1e-5)
+    assert classifier.compile_warmup_s > 0

@@ -89,8 +89,6 @@ def test_status_command_exit_codes(cpu_only: Deployment) -> None:
         "-c",
         "from genlens.demo.cli import main; main()",
         "status",
-        "--timeout",
-        "5",
     ]
     runs = [
         subprocess.Popen(

@@ -1,6 +1,8 @@
 """The :class:`Classifier`: a frozen network plus everything needed to feed and read it."""
 
 import functools
+import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
@@ -9,10 +11,13 @@ import torch
 from PIL import Image
 from torch import nn
 
+from genlens.core.device import reuse_freed_memory
 from genlens.core.errors import ParameterError
 from genlens.core.models.execution import ExecutionPolicy
 from genlens.core.models.hooks import Capture, capture, resolve_layers
 from genlens.core.models.preprocessing import Preprocessing
+
+LOGGER = logging.getLogger("genlens")
 
 
 class Classifier(nn.Module):
@@ -41,10 +46,12 @@ class Classifier(nn.Module):
         freeze: bool = True,
     ):
         super().__init__()
+        reuse_freed_memory()
         self.name = name
         self.net = net
         self.policy = ExecutionPolicy(channels_last=False)
         self.__dict__["_compiled"] = None  # not a sub-module: state_dict stays the network's
+        self.compile_warmup_s: float | None = None
         if freeze:
             _freeze(net)
             self.apply_policy(ExecutionPolicy())
@@ -98,12 +105,17 @@ class Classifier(nn.Module):
 
     def apply_policy(self, policy: ExecutionPolicy) -> "Classifier":
         """Run with ``policy`` from now on (converts the network's memory format; compiles it
-        when asked). A wrapped module keeps NCHW unless a policy says otherwise."""
+        when asked). A wrapped module keeps NCHW unless a policy says otherwise.
+
+        With ``compile``, the first forward pass compiles the network: its seconds are kept in
+        ``compile_warmup_s`` and logged (logger ``genlens``); a worker process reuses the
+        compiled classifier for all its jobs, so it pays the warm-up once."""
         if not isinstance(policy, ExecutionPolicy):
             raise ParameterError(f"expected an ExecutionPolicy, got {policy!r}")
         layout = torch.channels_last if policy.channels_last else torch.contiguous_format
         self.net.to(memory_format=layout)
         self.__dict__["_compiled"] = torch.compile(self.net) if policy.compile else None
+        self.compile_warmup_s = None
         self.policy = policy
         return self
 
@@ -140,9 +152,13 @@ class Classifier(nn.Module):
         """Logits (B, num_classes), float32, for images (B, C, H, W) in [0, 1], run with the
         classifier's :class:`ExecutionPolicy` (memory format, precision, compilation)."""
         inputs = self.policy.prepare((images - self.mean) / self.std)
-        network = self.__dict__["_compiled"] or self.net
+        compiled = self.__dict__["_compiled"]
+        started = time.perf_counter()
         with self.policy.autocast(inputs.device):
-            logits = network(inputs)
+            logits = (compiled or self.net)(inputs)
+        if compiled is not None and self.compile_warmup_s is None:
+            self.compile_warmup_s = time.perf_counter() - started
+            LOGGER.info("%s: torch.compile warm-up %.1f s", self.name, self.compile_warmup_s)
         return logits.float()
 
     def prepare(self, images: Sequence[Image.Image]) -> torch.Tensor:
@@ -180,6 +196,10 @@ class Classifier(nn.Module):
         return capture(self.net, layers, gradients=gradients)
 
     @torch.no_grad()
+    def forward_batch(self, size: tuple[int, int]) -> int:
+        """Images of ``size`` (H, W) per forward pass on the heavy paths, from the policy."""
+        return self.policy.forward_batch(self.device, size)
+
     def predict(self, images: torch.Tensor) -> torch.Tensor:
         """Class probabilities (B, num_classes) for [0, 1] images, without gradients."""
         return self(images.to(self.device)).softmax(dim=1)

@@ -21,7 +21,7 @@ from torch import nn
 
 from genlens.core.errors import ParameterError
 from genlens.core.models import Classifier
-from genlens.core.params import Param
+from genlens.core.params import BATCH_DOC, Param
 from genlens.core.saliency.problem import Problem
 
 
@@ -56,7 +56,7 @@ def input_x_gradient(problem: Problem, params: dict) -> torch.Tensor:
 
 IG_PARAMS = {
     "steps": Param(50, low=1, high=10_000, doc="integration points (Gauss-Legendre)"),
-    "batch": Param(64, low=1, high=4096, doc="images per forward pass"),
+    "batch": Param(0, low=0, high=4096, doc=BATCH_DOC.format("interpolated images")),
 }
 
 
@@ -67,7 +67,7 @@ def integrated_gradients(problem: Problem, params: dict) -> torch.Tensor:
         baselines=_mean_image(problem),
         target=problem.target,
         n_steps=params["steps"],
-        internal_batch_size=params["batch"],
+        internal_batch_size=max(problem.batch, problem.forward_batch(params["batch"])),
     )
     return _done(problem, attribution.sum(dim=1))
 
@@ -130,7 +130,7 @@ def grad_cam(problem: Problem, params: dict) -> torch.Tensor:
 OCCLUSION_PARAMS = {
     "window": Param(16, low=1, high=4096, doc="occluding square side in pixels"),
     "stride": Param(8, low=1, high=4096, doc="step between windows in pixels"),
-    "batch": Param(64, low=1, high=4096, doc="occluded copies per forward pass"),
+    "batch": Param(0, low=0, high=4096, doc=BATCH_DOC.format("occluded images")),
 }
 
 
@@ -144,6 +144,6 @@ def occlusion(problem: Problem, params: dict) -> torch.Tensor:
         strides=(channels, stride, stride),
         baselines=_mean_image(problem),
         target=problem.target,
-        perturbations_per_eval=params["batch"],
+        perturbations_per_eval=max(1, problem.forward_batch(params["batch"]) // problem.batch),
     )
     return _done(problem, attribution.sum(dim=1))

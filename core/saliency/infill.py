@@ -29,9 +29,14 @@ Fill = Callable[[torch.Tensor, SampleNoise], torch.Tensor]
 
 
 class Infiller:
-    """Base class: subclasses implement :meth:`fill`; :meth:`bind` may precompute per batch."""
+    """Base class: subclasses implement :meth:`fill`; :meth:`bind` may precompute per batch.
+
+    ``mask_free`` is true when the fill depends on the images alone (not on the mask or the
+    noise), so callers may compute it once per image.
+    """
 
     name = "infiller"
+    mask_free = False
 
     def fill(self, images: Tensor, observed: Tensor, noise: SampleNoise) -> Tensor:
         """Fill (N, C, H, W) in [0, 1] for images (N, C, H, W) and mask (N, 1, H, W)."""
@@ -46,6 +51,7 @@ class MeanInfiller(Infiller):
     """The classifier's normalisation mean colour (zero in normalised space)."""
 
     name = "mean"
+    mask_free = True
 
     def __init__(self, colour: torch.Tensor):
         self.colour = colour.view(1, -1, 1, 1)
@@ -62,6 +68,7 @@ class BlurInfiller(Infiller):
     """
 
     name = "blur"
+    mask_free = True
 
     def __init__(self, sigma: float = 10.0):
         self.sigma = sigma

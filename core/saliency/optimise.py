@@ -18,7 +18,6 @@ MASK_PARAMS: dict[str, Param] = {
     "rw_max": Param(30.0, low=0.0, doc="steps over which the regulariser ramps up to full weight"),
     "smooth": Param(0.0, low=0.0, doc="weight of the quadratic (L2) smoothness term on the mask"),
     "grid_stride": Param(4, low=1, high=64, doc="input pixels per mask-grid cell (224 -> 56)"),
-    "autocast": Param(False, doc="run the classifier in bfloat16 autocast on CUDA"),
 }
 
 
@@ -45,19 +44,26 @@ def ramp(step: int, rw_max: float) -> float:
     return 1.0 if rw_max == 0 else min(step / rw_max, 1.0)
 
 
-def mean_log_odds(
-    problem: Problem, composite: torch.Tensor, samples: int, autocast: bool
+def score_gradient(
+    problem: Problem, composite: torch.Tensor, samples: int, sign: float
 ) -> torch.Tensor:
-    """Log-odds of each image's target averaged over its samples.
+    """Gradient of ``sign * sum_b score_b`` with respect to ``composite``, where ``score_b`` is
+    the log-odds of image b's target averaged over its samples.
 
-    ``composite`` is (B*S, C, H, W), image-major; returns (B,). With ``autocast`` on CUDA the
-    classifier runs in bfloat16 and the score is computed in float32.
+    ``composite`` is (B*S, C, H, W), image-major; so is the gradient. The
+    classifier runs forward + backward on chunks of its policy's forward batch
+    (:meth:`~genlens.core.models.ExecutionPolicy.forward_batch`), so only one chunk's
+    activations are alive at a time: each row's gradient depends on that row alone (the
+    classifier is in eval mode), so the result does not depend on the chunk size.
     """
+    classifier = problem.classifier
     target = problem.target.repeat_interleave(samples)
-    use_autocast = autocast and composite.device.type == "cuda"
-    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_autocast):
-        logits = problem.classifier(composite)
-    return log_odds(logits.float(), target).view(-1, samples).mean(dim=1)
+    leaf = composite.detach().requires_grad_(True)
+    chunk = classifier.forward_batch(problem.size)
+    for start in range(0, leaf.shape[0], chunk):
+        rows = slice(start, start + chunk)
+        (log_odds(classifier(leaf[rows]), target[rows]).sum() * (sign / samples)).backward()
+    return leaf.grad
 
 
 def run_adam(
@@ -67,7 +73,8 @@ def run_adam(
     lr: float,
     progress: ProgressCallback,
 ) -> None:
-    """Minimise ``loss(step)`` over ``parameter`` with Adam and a linear decay of the rate.
+    """Minimise over ``parameter`` with Adam and a linear decay of the rate: ``loss(step)``
+    returns a scalar whose gradient with respect to ``parameter`` is the loss's gradient.
 
     The rate at step e is ``lr * (1 - e / steps)`` (LambdaLR), as in FIDO's ``fit``. The loss is
     a sum over images, so each image's gradient is independent of the others in the batch.
@@ -112,7 +119,10 @@ class MaskObjective:
         area: torch.Tensor,
         mask: torch.Tensor,
     ) -> torch.Tensor:
-        """Summed loss ``sign * score + rw(step) * (reg * area + smooth * L2smooth(mask))``.
+        """Summed loss ``sign * score + rw(step) * (reg * area + smooth * L2smooth(mask))``, as
+        a surrogate with the same gradient: the classifier's part is back-propagated to the
+        composite in chunks (:func:`score_gradient`), then ``composite * gradient`` carries it
+        on to the mask.
 
         ``keep`` (B*S, 1, H, W) weighs the image against the fill, ``observed`` (B*S, 1, H, W)
         is the hard mask the in-filler sees, ``area`` (B,) the L1 term and ``mask``
@@ -121,9 +131,9 @@ class MaskObjective:
         with torch.no_grad():
             background = self.fill(observed, self.noise)
         composite = background + keep * (self.repeated - background)
-        score = mean_log_odds(self.problem, composite, self.samples, self.params["autocast"])
+        gradient = score_gradient(self.problem, composite, self.samples, self.sign)
         penalty = self.params["reg"] * area + self.params["smooth"] * smoothness(mask)
-        return (self.sign * score + ramp(step, self.params["rw_max"]) * penalty).sum()
+        return (composite * gradient).sum() + ramp(step, self.params["rw_max"]) * penalty.sum()
 
     def optimise(self, loss: Callable[[int], torch.Tensor]) -> None:
         """Run Adam on the mask parameter for ``params["steps"]`` steps."""

@@ -36,3 +36,8 @@ class Problem:
     @property
     def size(self) -> tuple[int, int]:
         return self.images.shape[-2], self.images.shape[-1]
+
+    def forward_batch(self, given: int = 0) -> int:
+        """Images per forward pass: ``given`` (a method's ``batch`` parameter) unless it is 0,
+        else the classifier's policy for this image size."""
+        return given or self.classifier.forward_batch(self.size)

@@ -27,7 +27,7 @@ from torchvision.utils import make_grid
 import genlens
 from genlens.core import defaults
 from genlens.core.data.images import save_png
-from genlens.core.device import resolve_device
+from genlens.core.device import resolve_device, reuse_freed_memory
 from genlens.core.errors import ParameterError
 from genlens.core.training.checkpoint import (
     data_hash,
@@ -121,6 +121,7 @@ class Trainer:
         self._created = time.monotonic()
         self.config = config
         self.device = resolve_device(config.device)
+        reuse_freed_memory()
         torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
         self.task = task_factory(config, self.device)

@@ -15,7 +15,8 @@ trapezoid AUC = (sum_k s_k - s_0/2 - s_K/2) / K in [0, 1].
 * **Insertion** moves from a blurred copy (Gaussian 11x11, sigma 5, per channel) to the image.
   Higher is better.
 
-All states of all images are evaluated in forward passes of ``batch_size`` images.
+All states of all images are evaluated in forward passes of ``batch_size`` images (by default
+the classifier's policy's forward batch).
 """
 
 from dataclasses import dataclass
@@ -63,15 +64,12 @@ def pixel_order(maps: torch.Tensor) -> torch.Tensor:
     return torch.sort(maps.flatten(1), dim=1, descending=True, stable=True).indices
 
 
-def step_masks(order: torch.Tensor, height: int, width: int, pixels_per_step: int) -> torch.Tensor:
-    """Masks (B, K+1, 1, H, W): 1 where a pixel has changed after k steps (k = 0..K)."""
+def change_steps(order: torch.Tensor, pixels_per_step: int) -> torch.Tensor:
+    """The step (1..K) at which each pixel changes, (B, H*W), for a pixel order (B, H*W)."""
     batch, pixels = order.shape
-    steps = -(-pixels // pixels_per_step)
     rank = torch.empty_like(order)
     rank.scatter_(1, order, torch.arange(pixels, device=order.device).expand(batch, -1))
-    changed_after = rank // pixels_per_step + 1  # the step at which each pixel changes
-    ks = torch.arange(steps + 1, device=order.device).view(1, -1, 1)
-    return (changed_after.unsqueeze(1) <= ks).float().view(batch, steps + 1, 1, height, width)
+    return rank // pixels_per_step + 1
 
 
 def perturbation_curve(
@@ -82,7 +80,7 @@ def perturbation_curve(
     direction: Direction = "deletion",
     substrate: str = "mean",
     pixels_per_step: int | None = None,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     seed: int = 0,
 ) -> CurveResult:
     """Deletion or insertion curve of each image (see module docstring for the protocol).
@@ -94,84 +92,81 @@ def perturbation_curve(
             classifier's normalisation mean colour, RISE's zero in normalised space).
         pixels_per_step: pixels changed per step; default ceil(H*W / 224), i.e. RISE's 224 at
             224x224 and always about 224 steps.
-        batch_size: states per forward pass, across images (memory knob; results don't change).
+        batch_size: states per forward pass, across images (speed and memory knob; results don't
+            change); default :meth:`Classifier.forward_batch` of the image size.
         seed: for random in-fillers (image b uses ``seed + b``).
 
     Returns:
         :class:`CurveResult` with scores (B, K+1) and AUC (B,), on CPU.
+
+    States are built one forward batch at a time, so memory stays at a few batches of images
+    (an in-filler that depends on the mask fills all K+1 states of one image at once).
     """
     batch, _, height, width = images.shape
     pixels_per_step = pixels_per_step or -(-height * width // 224)
     _check(images, maps, target, direction, substrate, pixels_per_step)
-    order = pixel_order(maps.to(images.device))
+    changes = change_steps(pixel_order(maps.to(images.device)), pixels_per_step)
+    changes = changes.view(batch, 1, height, width)
     states = -(-height * width // pixels_per_step) + 1
-    sequences = (
-        _states(
-            classifier,
-            images[b : b + 1],
-            step_masks(order[b : b + 1], height, width, pixels_per_step)[0],
-            direction,
-            substrate,
-            seed + b,
-        )
-        for b in range(batch)
-    )
+    ends = _Endpoints(classifier, images, changes, states, direction, substrate, seed)
+    chunk = batch_size or classifier.forward_batch((height, width))
+    total = batch * states
     targets = target.to(images.device).repeat_interleave(states)
-    probabilities = _batched_probabilities(classifier, sequences, targets, batch_size)
+    probabilities = torch.empty(total, device=images.device)
+    with torch.no_grad():
+        for start in range(0, total, chunk):
+            stop = min(start + chunk, total)
+            logits = classifier(ends.states(start, stop))
+            probs = logits.softmax(dim=1).gather(1, targets[start:stop, None])[:, 0]
+            probabilities[start:stop] = probs
     scores = probabilities.view(batch, states).cpu()
     return CurveResult(scores, trapezoid_auc(scores))
 
 
-def _states(
-    classifier: Classifier,
-    image: torch.Tensor,
-    changed: torch.Tensor,
-    direction: Direction,
-    substrate: str,
-    seed: int,
-) -> torch.Tensor:
-    """The K+1 images (K+1, C, H, W) of one curve; ``changed`` is (K+1, 1, H, W)."""
-    if direction == "insertion":
-        return changed * image + (1 - changed) * rise_blur(image)
-    if substrate in SUBSTRATES:
-        fill = SUBSTRATES[substrate](image)
-    else:
-        observed = 1 - changed
-        noise = SampleNoise(1, changed.shape[0], seed, image.device)
-        with torch.no_grad():
-            expanded = image.expand(changed.shape[0], -1, -1, -1)
-            fill = make_infiller(substrate, classifier).fill(expanded, observed, noise)
-    return (1 - changed) * image + changed * fill
+class _Endpoints:
+    """The states of all curves, image-major (state ``r`` = image ``r // (K+1)`` after
+    ``r % (K+1)`` steps): each pixel is taken from the start image until its step, then from
+    the end image (deletion: image -> fill; insertion: blurred image -> image)."""
 
+    def __init__(self, classifier, images, changes, states, direction, substrate, seed):
+        self.images, self.changes, self.count = images, changes, states
+        if direction == "insertion":
+            self.start, self.end = rise_blur(images), images
+            return
+        self.start = images
+        if substrate in SUBSTRATES:
+            self.end = SUBSTRATES[substrate](images)
+            return
+        infiller = make_infiller(substrate, classifier)
+        if infiller.mask_free:
+            noise = SampleNoise(len(images), 1, seed, images.device)
+            self.end = infiller.fill(images, torch.ones_like(images[:, :1]), noise)
+            return
+        self.infiller, self.seed, self.end = infiller, seed, None
+        self.filled: tuple[int, torch.Tensor] | None = None
 
-@torch.no_grad()
-def _batched_probabilities(
-    classifier: Classifier, sequences, targets: torch.Tensor, batch_size: int
-) -> torch.Tensor:
-    """Softmax probability of ``targets`` for all states, ``batch_size`` states per forward."""
-    outputs: list[torch.Tensor] = []
-    pending: list[torch.Tensor] = []
-    pending_count = 0
-    done = 0
+    def states(self, start: int, stop: int) -> torch.Tensor:
+        """States ``start .. stop - 1`` as one (stop - start, C, H, W) batch."""
+        pieces = []
+        for image in range(start // self.count, (stop - 1) // self.count + 1):
+            first = max(start, image * self.count) - image * self.count
+            last = min(stop, (image + 1) * self.count) - image * self.count
+            steps = torch.arange(first, last, device=self.images.device).view(-1, 1, 1, 1)
+            changed = self.changes[image] <= steps
+            pieces.append(torch.where(changed, self._end(image, first, last), self.start[image]))
+        return pieces[0] if len(pieces) == 1 else torch.cat(pieces)
 
-    def flush(chunk: torch.Tensor) -> None:
-        nonlocal done
-        count = chunk.shape[0]
-        probs = classifier(chunk).softmax(dim=1)
-        outputs.append(probs.gather(1, targets[done : done + count, None])[:, 0])
-        done += count
-
-    for sequence in sequences:
-        pending.append(sequence)
-        pending_count += sequence.shape[0]
-        while pending_count >= batch_size:
-            stacked = torch.cat(pending)
-            flush(stacked[:batch_size])
-            pending = [stacked[batch_size:]]
-            pending_count -= batch_size
-    if pending_count:
-        flush(torch.cat(pending))
-    return torch.cat(outputs)
+    def _end(self, image: int, first: int, last: int) -> torch.Tensor:
+        """End-image pixels for the states ``first .. last - 1`` of ``image``."""
+        if self.end is not None:
+            return self.end[image]
+        if self.filled is None or self.filled[0] != image:
+            steps = torch.arange(self.count, device=self.images.device).view(-1, 1, 1, 1)
+            observed = (self.changes[image] > steps).to(self.images.dtype)
+            noise = SampleNoise(1, self.count, self.seed + image, self.images.device)
+            expanded = self.images[image : image + 1].expand(self.count, -1, -1, -1)
+            self.filled = image, self.infiller.fill(expanded, observed, noise)
+        return self.filled[1][first:last]
 
 
 def _check(images, maps, target, direction, substrate, pixels_per_step) -> None:

@@ -29,7 +29,7 @@ from genlens.core.saliency.problem import Problem
         ({"reg": math.nan}, "finite"),
         ({"lr": math.inf}, "finite"),
         ({"tau": 0.0}, "> 0"),
-        ({"autocast": "yes"}, "true or false"),
+        ({"steps": True}, "number"),
         ({"colour": 1}, "no parameter"),
         ({"method": "gradient", "steps": 10}, "no parameter"),
         ({"method": "grad-cam", "layer": "nope"}, "unknown layer"),

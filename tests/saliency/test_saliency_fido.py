@@ -109,7 +109,6 @@ def test_result_records_parameters_and_timing(patch_classifier, patch_images):
         "rw_max": 30.0,
         "smooth": 0.01,
         "grid_stride": 4,
-        "autocast": False,
     }
     assert result.seconds > 0
     assert result.target_labels == ["patch"]
