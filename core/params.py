@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from genlens.core import defaults
 from genlens.core.errors import ParameterError
 
 
@@ -67,6 +68,16 @@ def check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < MAX_SEED:
         raise ParameterError(f"seed must be an integer in [0, 2**62), got {seed!r}")
     return seed
+
+
+def check_precision(precision: Any) -> str:
+    """``precision`` if it is one of :data:`~genlens.core.defaults.PRECISIONS`, else
+    :class:`ParameterError`."""
+    if precision not in defaults.PRECISIONS:
+        raise ParameterError(
+            f"precision must be one of {', '.join(defaults.PRECISIONS)}, got {precision!r}"
+        )
+    return precision
 
 
 def check_integers(values: Any, name: str, most: int, low: int, what: str) -> list[int]:

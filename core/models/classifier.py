@@ -195,11 +195,11 @@ class Classifier(nn.Module):
         """Context manager recording activations (and gradients) at ``layers`` of ``net``."""
         return capture(self.net, layers, gradients=gradients)
 
-    @torch.no_grad()
     def forward_batch(self, size: tuple[int, int]) -> int:
         """Images of ``size`` (H, W) per forward pass on the heavy paths, from the policy."""
         return self.policy.forward_batch(self.device, size)
 
+    @torch.no_grad()
     def predict(self, images: torch.Tensor) -> torch.Tensor:
         """Class probabilities (B, num_classes) for [0, 1] images, without gradients."""
         return self(images.to(self.device)).softmax(dim=1)

@@ -21,6 +21,7 @@ import torch
 
 from genlens.core import defaults
 from genlens.core.errors import ParameterError
+from genlens.core.params import check_precision
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,7 @@ class ExecutionPolicy:
     batch_pixels: int | None = None
 
     def __post_init__(self) -> None:
-        if self.precision not in defaults.PRECISIONS:
-            raise ParameterError(
-                f"precision must be one of {', '.join(defaults.PRECISIONS)}, got {self.precision!r}"
-            )
+        check_precision(self.precision)
         if self.batch_pixels is not None and (
             isinstance(self.batch_pixels, bool)
             or not isinstance(self.batch_pixels, int)

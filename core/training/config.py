@@ -8,7 +8,7 @@ from typing import Any
 
 from genlens.core import defaults
 from genlens.core.errors import ParameterError
-from genlens.core.params import Param, check_seed, resolve_params
+from genlens.core.params import Param, check_precision, check_seed, resolve_params
 
 LIMITS: dict[str, Param] = {
     "steps": Param(defaults.TRAIN_STEPS, low=1, high=1_000_000, doc="optimisation steps"),
@@ -78,10 +78,7 @@ class TrainConfig:
             raise ParameterError(f"classifier must be a name or folder, got {self.classifier!r}")
         if not isinstance(self.options, dict):
             raise ParameterError(f"options must be a JSON object, got {self.options!r}")
-        if self.precision not in defaults.PRECISIONS:
-            raise ParameterError(
-                f"precision must be one of {', '.join(defaults.PRECISIONS)}, got {self.precision!r}"
-            )
+        check_precision(self.precision)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable dict (``out`` as a string)."""
