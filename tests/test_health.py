@@ -83,7 +83,10 @@ def cpu_only(
 @pytest.mark.parametrize("cpu_only", ["filesystem+sqlite"], indirect=True)
 def test_status_command_exit_codes(cpu_only: Deployment) -> None:
     """``genlens status`` exits 1 while a check fails (no gpu worker) and 0 when all pass
-    (once: each run imports the whole CLI, and the smoke test runs it on Redis+PostgreSQL)."""
+    (once: each run imports the whole CLI, and the smoke test runs it on Redis+PostgreSQL).
+
+    The passing run waits 20 s for replies: on a loaded 2-core CI machine the worker, polling
+    the filesystem broker while two CLIs import torch beside it, took over 3 s to answer."""
     command = [
         sys.executable,
         "-c",
@@ -99,7 +102,7 @@ def test_status_command_exit_codes(cpu_only: Deployment) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        for args in (["--json"], ["--queues", "cpu"])
+        for args in (["--json"], ["--queues", "cpu", "--timeout", "20"])
     ]
     (unhealthy, _), (healthy, errors) = [run.communicate(timeout=180) for run in runs]
     assert [run.returncode for run in runs] == [1, 0], healthy + errors
