@@ -155,7 +155,7 @@ class Classifier(nn.Module):
         compiled = self.__dict__["_compiled"]
         started = time.perf_counter()
         with self.policy.autocast(inputs.device):
-            logits = (compiled or self.net)(inputs)
+            logits = (self.net if compiled is None else compiled)(inputs)
         if compiled is not None and self.compile_warmup_s is None:
             self.compile_warmup_s = time.perf_counter() - started
             LOGGER.info("%s: torch.compile warm-up %.1f s", self.name, self.compile_warmup_s)
