@@ -4,8 +4,8 @@ Each row: suite, method, parameters, per-metric mean with a 95% bootstrap interv
 cascading-randomisation sanity curve when the suite asks for it, runtime per image, peak memory,
 versions, a hash of the inputs and of the classifier's weights. Rows are appended to
 ``<out>/results.jsonl`` as they finish; a rerun skips rows already there (same suite, method,
-parameters and classifier weights), so an interrupted benchmark resumes where it stopped and a
-retrained classifier is evaluated anew.
+parameters, precision and classifier weights), so an interrupted benchmark resumes where it
+stopped, a retrained classifier is evaluated anew and bf16 rows stand beside fp32 ones.
 """
 
 import hashlib
@@ -73,23 +73,29 @@ class ResultRow:
     versions: dict[str, str]
     model_hash: str = ""
     sanity: SanityResult | None = None
+    precision: str = defaults.PRECISION
 
     @classmethod
     def from_json(cls, record: dict) -> "ResultRow":
-        """The inverse of ``dataclasses.asdict(row)`` (rows stored before sanity existed too)."""
+        """The inverse of ``dataclasses.asdict(row)`` (rows stored before sanity and precision
+        existed too: those ran in fp32)."""
         metrics = {name: MetricValue(**value) for name, value in record["metrics"].items()}
         sanity = record.get("sanity")
         if sanity:
             sanity = SanityResult(sanity["layers"], [MetricValue(**v) for v in sanity["rho"]])
         return cls(**{**record, "metrics": metrics, "sanity": sanity})
 
-    def key(self) -> tuple[str, str, str, str]:
-        return self.suite, self.method, _params_hash(self.infill, self.params), self.model_hash
+    def key(self) -> tuple[str, str, str, str, str]:
+        """(suite, method, in-filler and parameters, precision, classifier weights)."""
+        params = _params_hash(self.infill, self.params)
+        return self.suite, self.method, params, self.precision, self.model_hash
 
     @property
     def label(self) -> str:
-        """``method@infiller`` for methods whose map depends on the in-filler, else the name."""
-        return BenchmarkEntry(self.method, self.infill).label
+        """``method@infiller`` for methods whose map depends on the in-filler, else the name;
+        `` (bf16)`` added for rows not run in the default precision."""
+        label = BenchmarkEntry(self.method, self.infill).label
+        return label if self.precision == defaults.PRECISION else f"{label} ({self.precision})"
 
 
 def bootstrap(values: torch.Tensor, classes: torch.Tensor, aggregate, seed: int) -> MetricValue:
@@ -183,6 +189,7 @@ def evaluate(
         },
         model_hash=loaded.model_hash,
         sanity=sanity,
+        precision=classifier.policy.precision,
     )
 
 
@@ -279,8 +286,15 @@ def _run(
     done = {row.key() for row in rows}
     loaded = LoadedSuite.load(suite_name, device, model)
     suite = loaded.suite
+    precision = loaded.classifier.policy.precision
     keys = {
-        (m, i): (suite.name, m, _params_hash(i, suite.method_params.get(m, {})), loaded.model_hash)
+        (m, i): (
+            suite.name,
+            m,
+            _params_hash(i, suite.method_params.get(m, {})),
+            precision,
+            loaded.model_hash,
+        )
         for m, i in entries
     }
     todo = [entry for entry in entries if keys[entry] not in done]

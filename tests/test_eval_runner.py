@@ -177,3 +177,27 @@ def test_bench_cli_prints_the_leaderboard_and_writes_plots(tmp_path):
     lines = [line for line in result.output.splitlines() if "gradient" in line or "centre" in line]
     assert "gradient" in lines[0]  # ranked first on pointing game
     assert (tmp_path / "pointing-game.png").stat().st_size > 0
+
+
+def test_bf16_rows_stand_beside_fp32_rows_and_resume(tmp_path):
+    from genlens.core.models import ModelSpec
+
+    fp32 = run_benchmark("test-patch", ["gradient"], tmp_path, device="cpu")
+    spec = ModelSpec("test-patch-detector", precision="bf16")
+    bf16 = run_benchmark("test-patch", ["gradient"], tmp_path, device="cpu", model=spec)
+    assert [row.precision for row in fp32 + bf16] == ["fp32", "bf16"]
+    assert [row.label for row in fp32 + bf16] == ["gradient", "gradient (bf16)"]
+    assert len(load_rows(tmp_path / "results.jsonl")) == 2  # not taken for the fp32 row
+    again = run_benchmark("test-patch", ["gradient"], tmp_path, device="cpu", model=spec)
+    assert again == bf16 and len(load_rows(tmp_path / "results.jsonl")) == 2
+
+
+def test_bench_cli_refuses_a_precision_without_a_model(tmp_path):
+    from typer.testing import CliRunner
+
+    from genlens.demo.cli import app
+
+    args = ["bench", "saliency", "--suite", "test-patch", "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, [*args, "--precision", "bf16"])
+    assert result.exit_code != 0 and "give --model too" in str(result.exception)
+    assert not (tmp_path / "results.jsonl").exists()

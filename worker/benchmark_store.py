@@ -15,7 +15,7 @@ from genlens.db.models import BenchmarkRun, Dataset, MetricResult, RegisteredMod
 from genlens.evaluation.runner import ResultRow
 from genlens.evaluation.suites import get_suite
 
-DETAIL_FIELDS = ("images", "peak_memory_mb", "inputs_hash", "model_hash", "versions")
+DETAIL_FIELDS = ("images", "peak_memory_mb", "inputs_hash", "model_hash", "versions", "precision")
 
 
 def _model_id(session: Session, name: str) -> int:
@@ -100,8 +100,8 @@ def _row(run: BenchmarkRun) -> ResultRow:
 
 
 def leaderboard_rows(session: Session, suite: str) -> list[ResultRow]:
-    """The newest stored row of each (method, in-filler, parameters) on ``suite``, whatever
-    classifier weights it was measured with (``row.model_hash`` tells)."""
+    """The newest stored row of each (method, in-filler, parameters, precision) on ``suite``,
+    whatever classifier weights it was measured with (``row.model_hash`` tells)."""
     runs = session.scalars(
         select(BenchmarkRun)
         .where(BenchmarkRun.suite == suite)
@@ -111,7 +111,7 @@ def leaderboard_rows(session: Session, suite: str) -> list[ResultRow]:
     newest: dict[tuple[str, ...], ResultRow] = {}
     for run in runs:
         row = _row(run)
-        newest.setdefault(row.key()[:3], row)
+        newest.setdefault(row.key()[:4], row)
     return list(newest.values())
 
 

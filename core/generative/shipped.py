@@ -48,7 +48,8 @@ def world_infiller(world: str, classifier: Classifier) -> Infiller:
     """The shipped learned in-filler of ``world`` on the classifier's device."""
     for model in zoo_of_kind("infiller"):
         if model.world == world:
-            return LearnedInfiller(_network(str(model.folder)).to(classifier.device))
+            network = _network(str(model.folder)).to(classifier.device)
+            return LearnedInfiller(network, classifier.policy.precision)
     raise ParameterError(f"no learned in-filler is shipped for the {world} world")
 
 

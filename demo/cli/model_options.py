@@ -116,6 +116,11 @@ def model_spec(model: str | None, mean: str | None, std: str | None, **given: An
     from genlens.core.models import ModelSpec
 
     if model is None:
+        if given["precision"] != defaults.PRECISION or given["compile"]:
+            raise ParameterError(
+                "--precision and --compile choose how --model runs: give --model too "
+                "(e.g. the suite's own classifier, `genlens models` lists them)"
+            )
         return None
     return ModelSpec.parse(model, mean=_floats(mean, "--mean"), std=_floats(std, "--std"), **given)
 

@@ -120,6 +120,32 @@ def test_learned_infiller_plugs_into_explain(restore_registry, patch_classifier,
     torch.testing.assert_close(result.counterfactuals[0], expected)
 
 
+class ConvInpainter(nn.Module):
+    """A small convolutional in-painter that records the dtype its convolution computes in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = nn.Conv2d(2, 1, 3, padding=1)
+        self.dtypes: list[torch.dtype] = []
+
+    def forward(self, masked: torch.Tensor, observed: torch.Tensor) -> torch.Tensor:
+        out = self.conv(torch.cat([masked, observed], dim=1))
+        self.dtypes.append(out.dtype)
+        return out.sigmoid()
+
+
+def test_learned_infiller_runs_at_the_precision_it_is_given():
+    images = torch.rand(4, 1, 8, 8)
+    observed = (torch.rand(4, 1, 8, 8) > 0.5).float()
+    noise = SampleNoise(4, 1, 0, images.device)
+    net = ConvInpainter()
+    fills = {p: LearnedInfiller(net, p).fill(images, observed, noise) for p in ("fp32", "bf16")}
+    assert net.dtypes == [torch.float32, torch.bfloat16]
+    assert all(fill.dtype == torch.float32 for fill in fills.values())
+    torch.testing.assert_close(fills["bf16"], fills["fp32"], atol=0.02, rtol=0)
+
+
 def test_register_infiller_rejects_bad_arguments():
     with pytest.raises(ParameterError):
         register_infiller("", lambda classifier: None)
