@@ -23,6 +23,7 @@ class Param:
         low, high: inclusive bounds for numbers (``None`` = unbounded).
         positive: numbers must be > 0 (stricter than ``low=0``).
         doc: one-line description with units.
+        choices: the values a string parameter may take (empty = any string).
     """
 
     default: Any
@@ -30,6 +31,7 @@ class Param:
     high: float | None = None
     positive: bool = False
     doc: str = ""
+    choices: tuple[str, ...] = ()
 
     def check(self, name: str, value: Any) -> Any:
         """Return ``value`` converted to the parameter's type, or raise :class:`ParameterError`."""
@@ -37,6 +39,10 @@ class Param:
         if kind is str:
             if not isinstance(value, str):
                 raise ParameterError(f"parameter {name!r} must be a string, got {value!r}")
+            if self.choices and value not in self.choices:
+                raise ParameterError(
+                    f"parameter {name!r} must be one of {', '.join(self.choices)}, got {value!r}"
+                )
             return value
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ParameterError(f"parameter {name!r} must be a number, got {value!r}")

@@ -4,8 +4,9 @@ Each row: suite, method, parameters, per-metric mean with a 95% bootstrap interv
 cascading-randomisation sanity curve when the suite asks for it, runtime per image, peak memory,
 versions, a hash of the inputs and of the classifier's weights. Rows are appended to
 ``<out>/results.jsonl`` as they finish; a rerun skips rows already there (same suite, method,
-parameters, precision and classifier weights), so an interrupted benchmark resumes where it
-stopped, a retrained classifier is evaluated anew and bf16 rows stand beside fp32 ones.
+parameters with every default written out, precision and classifier weights), so an
+interrupted benchmark resumes where it stopped, while a retrained classifier, a changed default
+or another precision is evaluated anew (bf16 rows stand beside fp32 ones).
 """
 
 import hashlib
@@ -24,6 +25,7 @@ from genlens import __version__
 from genlens.core import defaults
 from genlens.core.errors import ParameterError
 from genlens.core.models import Classifier, ModelSpec, borrow
+from genlens.core.params import resolve_params
 from genlens.core.progress import ProgressCallback, no_progress
 from genlens.core.saliency import explain, get_method
 from genlens.evaluation.entries import BenchmarkEntry, parse_entries
@@ -153,8 +155,7 @@ def evaluate(
     ``progress(done, loaded.work_units)`` after each explanation batch and each metric.
     """
     suite, classifier, data = loaded.suite, loaded.classifier, loaded.data
-    get_method(method)
-    params = {**suite.method_params.get(method, {}), **(params or {})}
+    params = resolved_params(method, {**suite.method_params.get(method, {}), **(params or {})})
     maps, seconds, peak = _explain_all(loaded, method, infill, params, progress)
     inputs = MetricInput(
         classifier,
@@ -291,7 +292,7 @@ def _run(
         (m, i): (
             suite.name,
             m,
-            _params_hash(i, suite.method_params.get(m, {})),
+            _params_hash(i, resolved_params(m, suite.method_params.get(m, {}))),
             precision,
             loaded.model_hash,
         )
@@ -321,6 +322,12 @@ def load_rows(path: str | Path) -> list[ResultRow]:
     if not path.exists():
         return []
     return [ResultRow.from_json(json.loads(line)) for line in path.read_text().splitlines()]
+
+
+def resolved_params(method: str, params: dict) -> dict:
+    """Every declared parameter of ``method``: ``params`` over its current defaults. Rows store
+    and are keyed by these, so a changed default is a new row, not a stale resumed one."""
+    return resolve_params(method, get_method(method).params, params)
 
 
 def _params_hash(infill: str, params: dict) -> str:

@@ -8,6 +8,7 @@ import pytest
 
 from genlens.db.migrate import upgrade
 from genlens.demo.leaderboards import leaderboards, shipped_rows, shipped_suites
+from genlens.evaluation.registries import SUITES
 from genlens.evaluation.runner import ResultRow, load_rows
 from genlens.worker.benchmark_store import store_rows
 from genlens.worker.client import JobClient
@@ -31,7 +32,10 @@ def client(tmp_path: Path) -> Iterator[JobClient]:
 
 
 def test_shipped_boards_are_the_committed_results() -> None:
-    committed = sorted(path.parent.name for path in BENCH_RESULTS.glob("*/results.jsonl"))
+    """One shipped board per committed suite folder (``blockfashion-gt-bf16``, the same suite
+    run in bf16 for the speed figures, is not a board of its own)."""
+    folders = (path.parent.name for path in BENCH_RESULTS.glob("*/results.jsonl"))
+    committed = sorted(name for name in folders if name in SUITES.names())
     assert shipped_suites() == committed
     for suite in committed:
         expected = load_rows(BENCH_RESULTS / suite / "results.jsonl")

@@ -201,3 +201,17 @@ def test_bench_cli_refuses_a_precision_without_a_model(tmp_path):
     result = CliRunner().invoke(app, [*args, "--precision", "bf16"])
     assert result.exit_code != 0 and "give --model too" in str(result.exception)
     assert not (tmp_path / "results.jsonl").exists()
+
+
+def test_rows_store_every_default_so_a_changed_default_is_a_new_row(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from genlens.core.saliency import get_method
+
+    first = run_benchmark("test-patch", ["occlusion"], tmp_path, device="cpu")[0]
+    params = get_method("occlusion").params
+    assert set(first.params) == set(params)  # written out in full, not only the suite's
+    monkeypatch.setitem(params, "window", replace(params["window"], default=12))
+    second = run_benchmark("test-patch", ["occlusion"], tmp_path, device="cpu")[0]
+    assert (first.params["window"], second.params["window"]) == (16, 12)
+    assert len(load_rows(tmp_path / "results.jsonl")) == 2  # computed anew, not resumed

@@ -7,9 +7,17 @@ import torch
 
 from genlens.core.saliency import explain
 
-# At 32 x 32 the L1 sum runs over 1024 pixels instead of 50 176, so the spec's lambda (1e-3
-# FIDO, 5e-3 BBMP at 224) is scaled up to keep the penalty comparable to the log-odds.
-SMALL_IMAGE_PARAMS = {"steps": 100, "reg": 0.02}
+# At 32 x 32 BBMP's L1 sum runs over 1024 pixels instead of 50 176, so its lambda (5e-3 at 224)
+# is scaled up to 0.02 to keep the penalty comparable to the patch's small log-odds range; FIDO's
+# default reg_norm="area" scales by 49 itself, so the same penalty is reg 0.02 / 49.
+SMALL_IMAGE_PARAMS = {"steps": 100, "reg": 4e-4}
+BBMP_SMALL_IMAGE_PARAMS = {"steps": 100, "reg": 0.02}
+
+
+def small_image_params(method: str) -> dict:
+    return BBMP_SMALL_IMAGE_PARAMS if method.startswith("bbmp") else SMALL_IMAGE_PARAMS
+
+
 INSIDE_BOUND = 0.8  # fraction of the positive saliency mass inside a patch of 9.4 % of the image
 
 
@@ -21,7 +29,7 @@ def positive_mass_inside(maps: torch.Tensor, inside: torch.Tensor) -> torch.Tens
 
 @pytest.mark.parametrize("method", ["fido-ssr", "fido-sdr", "bbmp-ssr", "bbmp-sdr"])
 def test_mask_methods_find_the_patch(method, patch_classifier, patch_images, patch_mask):
-    result = explain(patch_classifier, patch_images, method=method, **SMALL_IMAGE_PARAMS)
+    result = explain(patch_classifier, patch_images, method=method, **small_image_params(method))
     assert result.maps.shape == (3, 32, 32)
     assert result.maps.min() >= -0.5 and result.maps.max() <= 0.5
     assert (result.target == 1).all()
@@ -109,6 +117,8 @@ def test_result_records_parameters_and_timing(patch_classifier, patch_images):
         "rw_max": 30.0,
         "smooth": 0.01,
         "grid_stride": 4,
+        "noise": "grid",
+        "reg_norm": "area",
     }
     assert result.seconds > 0
     assert result.target_labels == ["patch"]
@@ -125,3 +135,44 @@ def test_progress_reports_every_step(patch_classifier, patch_images):
         progress=lambda done, total: calls.append((done, total)),
     )
     assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+@pytest.mark.parametrize("noise", ["pixel", "grid"])  # grid: the default
+def test_noise_options_find_the_patch(noise, patch_classifier, patch_images, patch_mask):
+    params = {**SMALL_IMAGE_PARAMS, "noise": noise}
+    result = explain(patch_classifier, patch_images, method="fido-ssr", **params)
+    assert (positive_mass_inside(result.maps, patch_mask) >= INSIDE_BOUND).all()
+
+
+def test_grid_noise_draws_masks_of_whole_grid_cells():
+    """Grid noise: one Concrete draw per 4x4 cell, so a hard mask is a union of cells' blobs
+    (at most one component per cell); pixel noise speckles the same probabilities."""
+    from scipy import ndimage
+
+    from genlens.core.saliency.fido import relaxed_keep
+    from genlens.core.saliency.noise import SampleNoise
+    from genlens.core.saliency.optimise import upsample
+
+    grid = torch.full((1, 1, 8, 8), 0.5)
+    pixel = relaxed_keep(upsample(grid, (32, 32)), SampleNoise(1, 4, 0, "cpu"), 4, 0.1)
+    cells = upsample(relaxed_keep(grid, SampleNoise(1, 4, 0, "cpu"), 4, 0.1), (32, 32))
+
+    def components(masks: torch.Tensor) -> list[int]:
+        return [ndimage.label(mask[0].round().numpy())[1] for mask in masks]
+
+    assert max(components(cells)) <= 64 < min(components(pixel))
+
+
+def test_area_normalised_l1_is_the_sum_scaled_to_224_pixels(patch_classifier, patch_images):
+    """At 32x32, reg_norm="area" with reg r is the paper's sum with reg r * 224**2 / 32**2."""
+    params = {"steps": SMALL_IMAGE_PARAMS["steps"], "method": "fido-ssr", "seed": 3}
+    area = explain(patch_classifier, patch_images, reg=1e-4, **params)
+    pixels = explain(patch_classifier, patch_images, reg=1e-4 * 49, reg_norm="pixels", **params)
+    torch.testing.assert_close(area.maps, pixels.maps, atol=1e-5, rtol=0)
+
+
+def test_string_parameters_take_only_their_choices(patch_classifier, patch_images):
+    from genlens.core.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="must be one of grid, pixel"):
+        explain(patch_classifier, patch_images, method="fido-ssr", noise="cells", steps=1)
