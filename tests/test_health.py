@@ -86,8 +86,8 @@ def test_status_command_exit_codes(cpu_only: Deployment) -> None:
     (once: each run imports the whole CLI, and the smoke test runs it on Redis+PostgreSQL).
 
     The two runs go one after the other: run side by side on the filesystem broker, the
-    worker's reply to one of them was lost (the transport's exchange bindings are files that
-    two clients rewrite at once), in CI and in a fresh clone, even with 20 s to answer."""
+    worker's reply to one of them was lost, in CI and in a fresh clone, even with 20 s to
+    answer (one after the other they pass there)."""
     command = [sys.executable, "-c", "from genlens.demo.cli import main; main()", "status"]
     runs = [
         subprocess.run(
