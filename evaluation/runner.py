@@ -87,10 +87,13 @@ class ResultRow:
             sanity = SanityResult(sanity["layers"], [MetricValue(**v) for v in sanity["rho"]])
         return cls(**{**record, "metrics": metrics, "sanity": sanity})
 
+    def board_key(self) -> tuple[str, str, str, str]:
+        """(suite, method, in-filler and parameters, precision): one leaderboard line."""
+        return _board_key(self.suite, self.method, self.infill, self.params, self.precision)
+
     def key(self) -> tuple[str, str, str, str, str]:
-        """(suite, method, in-filler and parameters, precision, classifier weights)."""
-        params = _params_hash(self.infill, self.params)
-        return self.suite, self.method, params, self.precision, self.model_hash
+        """:meth:`board_key` and the classifier weights: one stored result."""
+        return *self.board_key(), self.model_hash
 
     @property
     def label(self) -> str:
@@ -290,10 +293,9 @@ def _run(
     precision = loaded.classifier.policy.precision
     keys = {
         (m, i): (
-            suite.name,
-            m,
-            _params_hash(i, resolved_params(m, suite.method_params.get(m, {}))),
-            precision,
+            *_board_key(
+                suite.name, m, i, resolved_params(m, suite.method_params.get(m, {})), precision
+            ),
             loaded.model_hash,
         )
         for m, i in entries
@@ -328,6 +330,12 @@ def resolved_params(method: str, params: dict) -> dict:
     """Every declared parameter of ``method``: ``params`` over its current defaults. Rows store
     and are keyed by these, so a changed default is a new row, not a stale resumed one."""
     return resolve_params(method, get_method(method).params, params)
+
+
+def _board_key(
+    suite: str, method: str, infill: str, params: dict, precision: str
+) -> tuple[str, str, str, str]:
+    return suite, method, _params_hash(infill, params), precision
 
 
 def _params_hash(infill: str, params: dict) -> str:

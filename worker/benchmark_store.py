@@ -111,7 +111,7 @@ def leaderboard_rows(session: Session, suite: str) -> list[ResultRow]:
     newest: dict[tuple[str, ...], ResultRow] = {}
     for run in runs:
         row = _row(run)
-        newest.setdefault(row.key()[:4], row)
+        newest.setdefault(row.board_key(), row)
     return list(newest.values())
 
 

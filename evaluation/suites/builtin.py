@@ -53,7 +53,9 @@ _SMALL_IMAGE_STEPS = {
 # FIDO's L1 weight for BlockFashion, chosen on the validation split (bench/fido_diagnosis.py,
 # docs/fido-evidence.md): 3e-3 (area-normalised) over the default 1e-3 raises relevance mass
 # from 0.51 to 0.54 for SSR with the learned in-filler; 1e-2 lowers it to 0.47.
-_BLOCKFASHION_FIDO = {name: {"steps": 100, "reg": 3e-3} for name in ("fido-ssr", "fido-sdr")}
+_BLOCKFASHION_FIDO = {
+    name: {**_SMALL_IMAGE_STEPS[name], "reg": 3e-3} for name in ("fido-ssr", "fido-sdr")
+}
 
 
 IMAGENET_PHOTOS_SUITE = Suite(
