@@ -118,10 +118,14 @@ def check_gradcam(classifier: Classifier, params: dict) -> None:
 
 
 def grad_cam(problem: Problem, params: dict) -> torch.Tensor:
-    """Grad-CAM (ReLU) at ``layer``, upsampled bilinearly to the input size."""
+    """Grad-CAM (ReLU) at ``layer``, upsampled bilinearly to the input size.
+
+    The input does not require a gradient: Captum makes the layer's output the leaf, so
+    autograd records only the network after ``layer`` (the part the backward pass needs).
+    """
     layer = problem.classifier.layer(params["layer"])
     cam = LayerGradCam(problem.classifier, layer).attribute(
-        _inputs(problem), target=problem.target, relu_attributions=True
+        problem.images, target=problem.target, relu_attributions=True
     )
     upsampled = LayerAttribution.interpolate(cam, problem.size, interpolate_mode="bilinear")
     return _done(problem, upsampled[:, 0])

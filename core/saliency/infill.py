@@ -177,12 +177,19 @@ def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
 
 
 def box_sum(images: torch.Tensor, window: int) -> torch.Tensor:
-    """Sum over a ``window`` x ``window`` neighbourhood (odd window, zero padding), same size."""
+    """Sum over a ``window`` x ``window`` neighbourhood (odd window, zero padding), same size.
+
+    Separable running sums (cumulative sum, then the difference ``window`` apart) along each
+    axis: O(1) per pixel whatever the window, several times faster than average pooling.
+    Sums of 0/1 values below 2**24 are exact; others carry float32 cumulative round-off
+    (about 1e-5 of a row's total at 224 pixels).
+    """
     half = window // 2
-    rows = F.avg_pool2d(images, (1, window), stride=1, padding=(0, half), count_include_pad=True)
-    return F.avg_pool2d(rows, (window, 1), stride=1, padding=(half, 0), count_include_pad=True) * (
-        window * window
-    )
+    padded = F.pad(images, (half + 1, half, half + 1, half))
+    rows = padded.cumsum(dim=-1)
+    rows = rows[..., window:] - rows[..., :-window]
+    columns = rows.cumsum(dim=-2)
+    return columns[..., window:, :] - columns[..., :-window, :]
 
 
 InfillerFactory = Callable[[Classifier], Infiller]

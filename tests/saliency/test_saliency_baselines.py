@@ -45,3 +45,22 @@ def test_grad_cam_uses_the_last_conv_block(lite0, photos):
     assert result.params["layer"] == "conv_head"
     assert result.maps.min() >= 0  # ReLU'd Grad-CAM
     assert result.target_labels == [lite0.labels[281]]
+
+
+def test_grad_cam_matches_a_direct_computation(lite0, photos):
+    """Grad-CAM against hooks on the full graph (input requiring a gradient):
+    ReLU(sum_c mean_hw(dy/dA_c) * A_c), bilinearly upsampled."""
+    layer = lite0.layer("conv_head")
+    saved = {}
+    handle = layer.register_forward_hook(lambda _m, _i, output: saved.update(a=output))
+    try:
+        logits = lite0(photos.clone().requires_grad_(True))
+    finally:
+        handle.remove()
+    target = logits.argmax(dim=1)
+    (grads,) = torch.autograd.grad(logits.gather(1, target[:, None]).sum(), saved["a"])
+    weights = grads.mean(dim=(2, 3), keepdim=True)
+    cam = (weights * saved["a"]).sum(dim=1, keepdim=True).clamp_min(0)
+    expected = torch.nn.functional.interpolate(cam, size=(224, 224), mode="bilinear")[:, 0]
+    result = explain(lite0, photos, method="grad-cam", target=target)
+    torch.testing.assert_close(result.maps, expected.detach(), atol=1e-5, rtol=1e-4)

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from genlens.core.errors import ParameterError
@@ -17,6 +18,7 @@ from genlens.core.saliency import (
     make_infiller,
     register_infiller,
 )
+from genlens.core.saliency.infill import box_sum
 from genlens.core.saliency.noise import SampleNoise
 
 MEAN_COLOUR = torch.tensor([0.5, 0.5, 0.5])
@@ -57,6 +59,20 @@ def test_local_mean_uses_observed_neighbours_only(patch_classifier):
     changed = torch.where(observed.bool(), image, torch.rand(image.shape, generator=generator))
     refilled = make_infiller("local-mean", patch_classifier).fill(changed, observed, noise())
     torch.testing.assert_close(refilled, fill)
+
+
+def test_box_sum_matches_a_float64_convolution_at_224():
+    """The running-sum box filter against a ones-kernel convolution in float64: the counts
+    of a binary mask are exact, the sums of values within float32 round-off."""
+    generator = torch.Generator().manual_seed(3)
+    observed = (torch.rand(2, 1, 224, 224, generator=generator) > 0.4).float()
+    values = torch.rand(2, 3, 224, 224, generator=generator) * observed
+    stacked = torch.cat([values, observed], dim=1)
+    ones = torch.ones(4, 1, 15, 15, dtype=torch.float64)
+    expected = F.conv2d(stacked.double(), ones, padding=7, groups=4)
+    sums = box_sum(stacked, 15)
+    assert torch.equal(sums[:, 3:].double(), expected[:, 3:])
+    torch.testing.assert_close(sums.double(), expected, atol=1e-4, rtol=1e-6)
 
 
 def test_blur_matches_opencv_gaussian_blur(patch_classifier):
