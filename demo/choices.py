@@ -1,5 +1,6 @@
 """The choices the front ends offer in their forms: classifiers, saliency methods, in-fillers,
-conditional generators, sample photos, benchmark suites, and whether a job kind is available.
+precisions, conditional generators, sample photos, benchmark suites, and whether a job kind is
+available.
 Defaults come first where a form preselects them."""
 
 from genlens.core import defaults
@@ -11,6 +12,9 @@ from genlens.worker.kinds import KINDS
 
 GENERATE = "generate"
 """The job kind of the conditional generator (optional: a deployment may not register it)."""
+
+WORKER_PRECISION = "worker"
+"""The precision choice that leaves a job to the worker's ``GENLENS_PRECISION``."""
 
 
 def model_choices() -> list[str]:
@@ -26,6 +30,15 @@ def method_choices() -> list[str]:
 def infiller_choices() -> list[str]:
     """In-filler names, the default in-filler first."""
     return sorted(INFILLERS.names(), key=lambda name: (name != defaults.INFILL, name))
+
+
+def precision_choices() -> list[tuple[str, str]]:
+    """(label, value) pairs: the worker's setting first, then each precision of
+    :data:`~genlens.core.defaults.PRECISIONS`."""
+    notes = {"fp32": "exact", "bf16": "faster on AMX CPUs and CUDA; maps agree, see README"}
+    return [("as the worker runs (GENLENS_PRECISION)", WORKER_PRECISION)] + [
+        (f"{name} ({notes.get(name, name)})", name) for name in defaults.PRECISIONS
+    ]
 
 
 def generator_choices() -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from genlens.core.errors import ImageError, ParameterError
 from genlens.core.saliency import get_method
+from genlens.demo.choices import WORKER_PRECISION
 
 
 def explain_spec(
@@ -17,9 +18,11 @@ def explain_spec(
     infill: str,
     steps: int | None = None,
     seed: int = 0,
+    precision: str = WORKER_PRECISION,
 ) -> dict[str, Any]:
     """An ``explain`` job spec (``image``: a path, ``sample:NAME`` or bytes); ``steps`` goes
-    to the methods that declare it (FIDO, BBMP, integrated gradients), the others ignore it."""
+    to the methods that declare it (FIDO, BBMP, integrated gradients), the others ignore it.
+    ``precision``: a value of :func:`~genlens.demo.choices.precision_choices`."""
     spec: dict[str, Any] = {
         "kind": "explain",
         "image": image,
@@ -30,6 +33,8 @@ def explain_spec(
     }
     if steps is not None and "steps" in get_method(method).params:
         spec["steps"] = int(steps)
+    if precision != WORKER_PRECISION:
+        spec["precision"] = precision
     return spec
 
 
@@ -40,6 +45,7 @@ def batch_specs(
     infill: str,
     steps: int | None,
     seed: int = 0,
+    precision: str = WORKER_PRECISION,
 ) -> list[dict[str, Any]]:
     """Explain specs for every image x method (images as bytes or ``sample:NAME``)."""
     if not images:
@@ -47,7 +53,7 @@ def batch_specs(
     if not methods:
         raise ParameterError("a batch needs at least one method")
     return [
-        explain_spec(image, model, method, infill, steps, seed)
+        explain_spec(image, model, method, infill, steps, seed, precision)
         for image in images
         for method in methods
     ]

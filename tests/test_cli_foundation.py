@@ -47,3 +47,35 @@ def test_help_explains_every_option():
     assert result.returncode == 0
     for option in ("--model", "--arch", "--trust-code", "--top-k", "--device"):
         assert option in result.stdout
+
+
+def test_submit_carries_a_given_precision_only(monkeypatch):
+    """``genlens submit explain``: ``--precision`` given on the command line goes into the job
+    (fp32 too, so a bf16 worker can be overruled); absent, the worker's setting applies.
+    ``--compile`` and a benchmark's precision are refused."""
+    from typer.testing import CliRunner
+
+    from genlens.demo.cli import app, service_commands
+
+    submitted = []
+    monkeypatch.setattr(service_commands, "_submit", lambda specs, wait: submitted.append(specs))
+    runner = CliRunner()
+    for extra, expected in (
+        ([], None),
+        (["--precision", "fp32"], "fp32"),
+        (["--precision", "bf16"], "bf16"),
+    ):
+        result = runner.invoke(app, ["submit", "explain", "sample:chelsea", *extra])
+        assert result.exit_code == 0, result.output
+        assert submitted.pop()[0]["precision"] == expected
+    refused = {
+        "--compile do not apply": ["submit", "explain", "sample:chelsea", "--compile"],
+        "benchmark jobs run at the worker": [
+            *("submit", "benchmark", "--suite", "imagenet-photos", "--methods", "grad-cam"),
+            *("--model", "efficientnet_lite0", "--precision", "bf16"),
+        ],
+    }
+    for message, args in refused.items():
+        result = runner.invoke(app, args)
+        assert result.exit_code != 0 and message.split(" do")[0] in str(result.exception)
+    assert submitted == []

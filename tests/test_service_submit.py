@@ -67,6 +67,7 @@ BAD_SPECS = {
     ),
     "bad seed": ({**EXPLAIN, "seed": -1}, "seed"),
     "bad target": ({**EXPLAIN, "target": "cat"}, "target"),
+    "bad precision": ({**EXPLAIN, "precision": "fp16"}, "precision must be one of fp32, bf16"),
     "no image": ({"kind": "explain"}, "'image' is required"),
     "unknown sample": ({**EXPLAIN, "image": "sample:unicorn"}, "unknown sample image"),
     "missing file": ({**EXPLAIN, "image": "/nonexistent.png"}, "not found"),
@@ -81,6 +82,10 @@ BAD_SPECS = {
     "visualize bad prior": (
         {"kind": "visualize", "units": [1], "method": "dgn", "prior": "nope"},
         "unknown generator prior 'nope'",
+    ),
+    "visualize bad precision": (
+        {"kind": "visualize", "units": [1], "precision": "half"},
+        "precision must be one of fp32, bf16",
     ),
     "class-agnostic on logits": (
         {"kind": "visualize", "method": "class-agnostic"},

@@ -69,7 +69,7 @@ def test_explain_upload_returns_overlay(client: Client, tmp_path: Path) -> None:
     assert "espresso" in summary or "coffee" in summary.lower()
 
 
-def test_explain_sample(client: Client) -> None:
+def test_explain_sample(client: Client, deployment: Deployment) -> None:
     *_, summary, raw_file = client.predict(
         None,
         "chelsea",
@@ -81,6 +81,19 @@ def test_explain_sample(client: Client) -> None:
     )
     assert "cat" in summary
     assert np.load(raw_file).shape == (224, 224)
+    *_, bf16_summary, bf16_file = client.predict(
+        None,
+        "chelsea",
+        "efficientnet_lite0",
+        "grad-cam",
+        "local-mean",
+        10,
+        "bf16",
+        api_name="/explain",
+    )
+    job_id = bf16_summary.split("job `")[1].split("`")[0]
+    assert deployment.client.result(job_id).result["precision"] == "bf16"
+    assert "cat" in bf16_summary and not np.array_equal(np.load(bf16_file), np.load(raw_file))
 
 
 def test_corrupt_upload_is_a_clear_error(client: Client, tmp_path: Path) -> None:

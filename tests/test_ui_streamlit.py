@@ -70,6 +70,7 @@ def test_leaderboard_and_cards_show_content(app: AppTest) -> None:
 def test_submit_monitor_and_browse_a_batch(app: AppTest, deployment: Deployment) -> None:
     app.file_uploader[0].set_value(("photos.zip", _zip(["coffee", "rocket"]), "application/zip"))
     app.selectbox[0].set_value("fmnist-cnn")
+    app.selectbox[2].set_value("bf16")
     app.multiselect[1].set_value(["grad-cam", "gradient"])
     app.button[0].click().run()
     assert not app.exception and not app.error
@@ -96,11 +97,13 @@ def test_submit_monitor_and_browse_a_batch(app: AppTest, deployment: Deployment)
         for child in deployment.client.result(batch_id).children
     )
     assert {caption for image in app.image for caption in image.captions} == labels
+    children = deployment.client.result(batch_id).children
+    assert {deployment.client.result(child).result["precision"] for child in children} == {"bf16"}
 
 
 @pytest.mark.slow  # ~2 min on 2 busy cores: the fmnist suite (64 images) with its metrics
 def test_benchmark_rows_reach_the_leaderboard(app: AppTest, deployment: Deployment) -> None:
-    app.selectbox[2].set_value("fmnist")
+    app.selectbox[3].set_value("fmnist")
     app.multiselect[1].set_value(["centre"])
     app.button[1].click().run()
     assert not app.exception and not app.error

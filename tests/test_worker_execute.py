@@ -141,3 +141,31 @@ def test_recover_orphans_requeues_only_lost_jobs(runtime: Runtime, client: JobCl
     assert sent == [(lost, "sleep")]
     assert (_job(runtime, lost).status, _job(runtime, alive).status) == ("queued", "running")
     assert execute(runtime, lost, "me:1") == "succeeded"
+
+
+def test_an_explain_job_runs_in_its_own_precision(runtime: Runtime, client: JobClient) -> None:
+    """``precision`` of a job overrides the worker's (fp32 here) for that job alone: each
+    job's map equals the library's map computed in that precision."""
+    import numpy as np
+    import torch
+
+    from genlens.core.data import sample_image
+    from genlens.core.models import load_classifier
+    from genlens.core.saliency import explain
+
+    spec = {"kind": "explain", "image": "sample:chelsea", "model": "fmnist-cnn"}
+    maps = {}
+    for precision in (None, "bf16"):
+        job_id = client.submit({**spec, "method": "grad-cam", "precision": precision})
+        assert execute(runtime, job_id, "me:1") == "succeeded"
+        outcome = client.result(job_id)
+        assert outcome.result["precision"] == (precision or "fp32")
+        (path,) = [a.path for a in outcome.artifacts if a.name == "map.npy"]
+        maps[precision] = torch.from_numpy(np.load(path))
+    classifier = load_classifier("fmnist-cnn")
+    image = classifier.prepare([sample_image("chelsea").convert("L")])
+    for precision, expected_in in ((None, "fp32"), ("bf16", "bf16")):
+        with classifier.running_in(expected_in):
+            expected = explain(classifier, image, method="grad-cam").maps[0]
+        torch.testing.assert_close(maps[precision], expected)
+    assert not torch.equal(maps[None], maps["bf16"])

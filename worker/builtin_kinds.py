@@ -17,7 +17,7 @@ from genlens.core.data import to_pil
 from genlens.core.errors import ParameterError
 from genlens.core.featviz import LOGITS, contact_sheet
 from genlens.core.featviz.run import check_visualize, run_visualization
-from genlens.core.params import Param, resolve_params
+from genlens.core.params import Param, check_precision, resolve_params
 from genlens.core.saliency import check_explain, explain
 from genlens.core.saliency.render import figure, overlay
 from genlens.worker.context import JobContext, SubmitContext
@@ -55,6 +55,7 @@ EXPLAIN_FIELDS = {
     "seed",
     "target",
     "params",
+    "precision",
 }
 
 
@@ -64,7 +65,8 @@ def validate_explain(spec: Mapping[str, Any], context: SubmitContext) -> dict[st
     Fields: ``image`` (``sample:NAME``, file path, bytes or ``artifact:<sha256>``), ``model``
     (a registered name or a weights file, see :meth:`SubmitContext.model`), ``method``,
     ``infill``, ``steps``, ``samples``, ``seed``, ``target`` (class index or ``None`` =
-    predicted) and ``params`` (other method parameters).
+    predicted), ``params`` (other method parameters) and ``precision`` (see
+    :func:`job_precision`).
     """
     check_keys("explain", spec, EXPLAIN_FIELDS)
     model = context.model(spec.get("model", defaults.MODEL))
@@ -91,7 +93,15 @@ def validate_explain(spec: Mapping[str, Any], context: SubmitContext) -> dict[st
         "seed": request.seed,
         "target": target,
         "params": request.params,
+        "precision": job_precision(spec),
     }
+
+
+def job_precision(spec: Mapping[str, Any]) -> str | None:
+    """A job's ``precision``: absent or ``None`` (the worker's ``GENLENS_PRECISION``), or one
+    of :data:`~genlens.core.defaults.PRECISIONS` for this job alone."""
+    chosen = spec.get("precision")
+    return None if chosen is None else check_precision(chosen)
 
 
 def _job_infill(infill: Any) -> str:
@@ -119,16 +129,18 @@ def run_explain(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     classifier = context.classifier(params["model"])
     image = context.image(params["image"], mode=classifier.preprocessing.pil_mode)
     batch = classifier.prepare([image])
-    result = explain(
-        classifier,
-        batch,
-        target=params["target"],
-        method=params["method"],
-        infill=params["infill"],
-        seed=params["seed"],
-        progress=context.progress,
-        **params["params"],
-    )
+    precision = context.precision(params.get("precision"))
+    with classifier.running_in(precision):
+        result = explain(
+            classifier,
+            batch,
+            target=params["target"],
+            method=params["method"],
+            infill=params["infill"],
+            seed=params["seed"],
+            progress=context.progress,
+            **params["params"],
+        )
     context.save("overlay", "overlay.png", png(overlay(batch[0], result.maps[0])), "image/png")
     context.save("figure", "figure.png", png(figure(result, batch, 0)), "image/png")
     context.save(
@@ -144,6 +156,7 @@ def run_explain(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         "prob_removed": float(result.prob_removed[0]),
         "view": result.view,
         "seconds": result.seconds,
+        "precision": precision,
         "params": result.params,
     }
 
@@ -159,6 +172,7 @@ VISUALIZE_FIELDS = {
     "images",
     "penalty_layer",
     "clusters",
+    "precision",
 }
 MAX_IMAGES = 64
 
@@ -168,8 +182,9 @@ def validate_visualize(spec: Mapping[str, Any], context: SubmitContext) -> dict[
     class-agnostic), ``layer`` (``logits`` or a layer name), ``units`` (class or channel
     indices, one image each; not for class-agnostic), ``steps``, ``seed``, ``prior`` (dgn: a
     registered generator prior), ``images`` (class-agnostic: the image set, default the shipped
-    photos), ``penalty_layer`` and ``clusters`` (class-agnostic). Layer names and unit ranges
-    are checked by the worker, which has the model."""
+    photos), ``penalty_layer`` and ``clusters`` (class-agnostic) and ``precision`` (see
+    :func:`job_precision`). Layer names and unit ranges are checked by the worker, which has
+    the model."""
     check_keys("visualize", spec, VISUALIZE_FIELDS)
     layer = spec.get("layer", LOGITS)
     if not isinstance(layer, str) or not layer:
@@ -202,6 +217,7 @@ def validate_visualize(spec: Mapping[str, Any], context: SubmitContext) -> dict[
         "penalty_layer": request.penalty_layer,
         "steps": request.steps,
         "clusters": request.clusters,
+        "precision": job_precision(spec),
     }
 
 
@@ -210,19 +226,21 @@ def run_visualize(context: JobContext, params: dict[str, Any]) -> dict[str, Any]
     and the trace with activation ratios."""
     classifier = context.classifier(params["model"])
     layer = params["layer"]
-    shown = run_visualization(
-        classifier,
-        params["method"],
-        layer=None if layer == LOGITS else layer,
-        units=params["units"],
-        steps=params["steps"],
-        seed=params["seed"],
-        prior=params["prior"] or defaults.PRIOR,
-        images=[context.image(reference) for reference in params["images"]],
-        penalty_layer=params["penalty_layer"],
-        clusters=params["clusters"],
-        progress=context.progress,
-    )
+    precision = context.precision(params.get("precision"))
+    with classifier.running_in(precision):
+        shown = run_visualization(
+            classifier,
+            params["method"],
+            layer=None if layer == LOGITS else layer,
+            units=params["units"],
+            steps=params["steps"],
+            seed=params["seed"],
+            prior=params["prior"] or defaults.PRIOR,
+            images=[context.image(reference) for reference in params["images"]],
+            penalty_layer=params["penalty_layer"],
+            clusters=params["clusters"],
+            progress=context.progress,
+        )
     result, names = shown.result, shown.names
     tags = params["units"] or range(len(names))
     for index, tag in enumerate(tags):
@@ -236,6 +254,7 @@ def run_visualize(context: JobContext, params: dict[str, Any]) -> dict[str, Any]
         "units": names,
         "scores": result.scores.tolist(),
         "activation_ratio": shown.ratio.ratio.tolist(),
+        "precision": precision,
         "params": result.params,
     }
 

@@ -254,3 +254,8 @@ class JobContext:
     def classifier(self, model: str | dict[str, Any]) -> Classifier:
         """The classifier of the job's ``model`` from this process's cache."""
         return self.runtime.classifier(model)
+
+    def precision(self, chosen: str | None) -> str:
+        """The precision a job runs in: its own ``precision`` field, else the worker's
+        ``GENLENS_PRECISION``."""
+        return chosen or self.settings.precision

@@ -111,14 +111,20 @@ def _reference(value: str) -> str:
 
 def _job_model(model: "ModelSpec") -> str | dict[str, Any]:
     """A job's ``model``: the registered name, or the weights file's spec (the client stores
-    the file in the artifact store; the worker never reads this path). Jobs run at the
-    worker's precision (``GENLENS_PRECISION``), so ``--precision``/``--compile`` are refused."""
-    if model.precision != defaults.PRECISION or model.compile:
+    the file in the artifact store; the worker never reads this path). Workers compile as
+    their ``GENLENS_COMPILE`` says, so ``--compile`` is refused."""
+    if model.compile:
         raise ParameterError(
-            "--precision and --compile do not apply to queued jobs: they run at the worker's "
-            "GENLENS_PRECISION / GENLENS_COMPILE"
+            "--compile does not apply to queued jobs: workers compile as GENLENS_COMPILE says"
         )
     return model.source if model.registered else model.to_json()
+
+
+def _job_precision(context: typer.Context, model: "ModelSpec") -> str | None:
+    """``--precision`` when it was given (the job then runs in it, fp32 included), else
+    ``None``: the worker's ``GENLENS_PRECISION``."""
+    source = context.get_parameter_source("precision")
+    return None if source is None or source.name == "DEFAULT" else model.precision
 
 
 def _shortcuts(method: str, **values: int | None) -> dict[str, int]:
@@ -132,6 +138,7 @@ def _shortcuts(method: str, **values: int | None) -> dict[str, int]:
 @submit_app.command("explain")
 @model_options()
 def submit_explain(
+    context: typer.Context,
     images: list[str] = typer.Argument(..., help="Files or sample:NAME; several = a batch."),
     method: list[str] = typer.Option(
         [defaults.EXPLAIN_METHOD], help="Saliency method (repeat for several)."
@@ -154,6 +161,7 @@ def submit_explain(
             "infill": infill,
             "seed": seed,
             "target": target,
+            "precision": _job_precision(context, model),
             **_shortcuts(name, steps=steps, samples=samples),
         }
         for image in images
@@ -165,6 +173,7 @@ def submit_explain(
 @submit_app.command("benchmark")
 @model_options(default=None)
 def submit_benchmark(
+    context: typer.Context,
     suite: str = typer.Option(..., help="Benchmark suite (see `genlens bench saliency --help`)."),
     methods: str = typer.Option(..., help="Comma-separated methods; METHOD@INFILLER allowed."),
     infill: str = typer.Option(defaults.INFILL, help="In-filler for methods without @INFILLER."),
@@ -175,6 +184,11 @@ def submit_benchmark(
     the suite's classifier)."""
     spec = {"kind": "benchmark", "suite": suite, "methods": methods, "infill": infill}
     if model is not None:
+        if _job_precision(context, model) is not None:
+            raise ParameterError(
+                "benchmark jobs run at the worker's GENLENS_PRECISION; for another precision "
+                "run `genlens bench saliency --model ... --precision ...` here"
+            )
         spec["model"] = _job_model(model)
     _submit([spec], wait)
 

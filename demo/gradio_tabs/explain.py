@@ -8,7 +8,14 @@ from PIL import Image
 from genlens.core import defaults
 from genlens.core.data import ImageLimits, load_image, sample_image
 from genlens.core.errors import GenlensError
-from genlens.demo.choices import infiller_choices, method_choices, model_choices, sample_choices
+from genlens.demo.choices import (
+    WORKER_PRECISION,
+    infiller_choices,
+    method_choices,
+    model_choices,
+    precision_choices,
+    sample_choices,
+)
 from genlens.demo.gradio_tabs.common import UPLOAD_TYPES, remember, reporter, user_errors
 from genlens.demo.job_outputs import REGION_COLOURS, explain_view, map_image, salient_regions
 from genlens.demo.jobs import follow
@@ -31,8 +38,8 @@ def preview(upload: str | None, sample: str | None, limits: ImageLimits) -> Imag
 
 def build(client: JobClient, my_jobs: gr.State) -> None:
     """The tab's components and its ``/explain`` endpoint (inputs: upload, sample, model,
-    method, in-filler, steps; outputs: overlay, raw map, counterfactuals, probabilities,
-    summary, raw map file)."""
+    method, in-filler, steps, precision (optional, default the worker's); outputs: overlay, raw
+    map, counterfactuals, probabilities, summary, raw map file)."""
 
     @user_errors
     def run(
@@ -42,11 +49,14 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
         method: str,
         infill: str,
         steps: int,
+        precision: str,
         jobs: list[str] | None,
         progress: gr.Progress = gr.Progress(),
     ) -> tuple[Any, ...]:
         image = image_reference(upload, sample)
-        job_id = client.submit(explain_spec(image, model, method, infill, steps))
+        job_id = client.submit(
+            explain_spec(image, model, method, infill, steps, precision=precision)
+        )
         jobs = remember(jobs, job_id)
         view = explain_view(follow(client, job_id, reporter(progress)))
         summary = (
@@ -92,6 +102,11 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
                 step=5,
                 label="steps (FIDO, BBMP, integrated gradients)",
             )
+            precision = gr.Dropdown(
+                precision_choices(),
+                value=WORKER_PRECISION,
+                label="precision (bf16 speeds up Grad-CAM, RISE, occlusion; FIDO on CUDA)",
+            )
             button = gr.Button("Explain", variant="primary")
         with gr.Column(scale=2):
             summary = gr.Markdown()
@@ -116,7 +131,7 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
         source.change(show, [upload, sample], shown, api_name=False)
     button.click(
         run,
-        [upload, sample, model, method, infill, steps, my_jobs],
+        [upload, sample, model, method, infill, steps, precision, my_jobs],
         [overlay, raw, counterfactuals, probabilities, summary, raw_file, my_jobs],
         api_name="explain",
         concurrency_limit=None,

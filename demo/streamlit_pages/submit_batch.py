@@ -10,6 +10,7 @@ from genlens.demo.choices import (
     infiller_choices,
     method_choices,
     model_choices,
+    precision_choices,
     sample_choices,
     suite_choices,
 )
@@ -34,6 +35,8 @@ with left:
 with right:
     infill = st.selectbox("in-filler", infiller_choices())
     steps = st.slider("steps (FIDO, BBMP, integrated gradients)", 5, 300, 60, step=5)
+    labels = dict((value, label) for label, value in precision_choices())
+    precision = st.selectbox("precision", list(labels), format_func=labels.get)
 
 if st.button("Submit batch", type="primary"):
     try:
@@ -45,7 +48,7 @@ if st.button("Submit batch", type="primary"):
             ]
         images += [file.getvalue() for file in files or []]
         images += [f"sample:{name}" for name in samples]
-        specs = batch_specs(images, methods, model, infill, steps)
+        specs = batch_specs(images, methods, model, infill, steps, precision=precision)
         batch_id = client().submit_batch(specs)
     except GenlensError as exc:
         st.error(str(exc))
