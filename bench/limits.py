@@ -24,15 +24,19 @@ In one run, for EfficientNet-Lite0 at 224 and one batch of ``--batch`` images (d
    target <= 1.2) and ``speedup`` = the path under eager NCHW fp32 / the path under its best
    policy.
 
-Prints a table and writes ``bench/results/limits.json``. Timings are the fastest of ``--reps``
-repetitions after one warm-up (as ``timeit`` advises: slower repetitions measure other
-processes, not the code), for the model's costs and the paths alike; compare ratios of one run.
+Prints a table and writes ``bench/results/limits.json``. One classifier per policy; after one
+warm-up call of everything, each of ``--reps`` rounds times the model's costs and every path
+under every policy in turn. A ratio is taken within each round (the fastest path over the
+fastest model cost of that round), and the median over rounds is reported with its range, so
+a load change of this shared machine moves numerator and denominator together. Seconds are
+medians over rounds.
 """
 
 import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -69,20 +73,33 @@ def work_of(method: str, kind: str) -> str:
     return kind + FP32_ONLY if get_method(method).fp32 else kind
 
 
-def fastest_times(timed: Timed, reps: int) -> dict[str, tuple[str, float]]:
-    """Per entry ``name: (kind, units, function)``: (kind, fewest seconds of one call / units).
+Rounds = list[dict[str, dict[str, float]]]
 
-    Every function is called once to warm up, then ``reps`` rounds call each in turn, so the
-    model's own costs and the paths are measured under the same machine load."""
-    for _kind, _units, function in timed.values():
-        function()
-    times: dict[str, list[float]] = {name: [] for name in timed}
-    for _ in range(reps):
-        for name, (_kind, _units, function) in timed.items():
-            started = time.perf_counter()
+
+def timed_rounds(timed: dict[str, Timed], reps: int) -> Rounds:
+    """``timed``: per policy, entries ``name: (kind, units, function)``. Every function is
+    called once to warm up, then each of ``reps`` rounds calls every function of every policy
+    in turn; returns per round ``{policy: {name: seconds per unit}}``. Ratios are taken within
+    a round, so the model's own costs and the paths are compared under the same load."""
+    for entries in timed.values():
+        for _kind, _units, function in entries.values():
             function()
-            times[name].append(time.perf_counter() - started)
-    return {name: (kind, min(times[name]) / units) for name, (kind, units, _f) in timed.items()}
+    rounds: Rounds = []
+    for _ in range(reps):
+        seconds: dict[str, dict[str, float]] = {}
+        for label, entries in timed.items():
+            seconds[label] = {}
+            for name, (_kind, units, function) in entries.items():
+                started = time.perf_counter()
+                function()
+                seconds[label][name] = (time.perf_counter() - started) / units
+        rounds.append(seconds)
+    return rounds
+
+
+def fastest(seconds: dict[str, dict[str, float]], labels: list[str], name: str) -> float:
+    """The fewest seconds of ``name`` among the policies ``labels`` in one round."""
+    return min(seconds[label][name] for label in labels)
 
 
 def model_costs(classifier: Classifier, images: torch.Tensor) -> Timed:
@@ -266,39 +283,46 @@ def main() -> None:
     }
     if options.compile:
         policies["compiled channels_last fp32"] = ExecutionPolicy(compile=True)
-    classifier = load_classifier("efficientnet_lite0", device=options.device)
-    names = (PHOTOS * options.batch)[: options.batch]
-    images = classifier.prepare([sample_image(name) for name in names])
-    models, paths, warmups = {}, {}, {}
+    classifiers, timed, warmups = {}, {}, {}
     for label, policy in policies.items():
-        classifier.apply_policy(policy)
-        model = model_costs(classifier, images)
-        timed = fastest_times({**model, **path_costs(classifier, images)}, options.reps)
-        if policy.compile:
+        classifier = load_classifier("efficientnet_lite0", device=options.device)
+        classifiers[label] = classifier.apply_policy(policy)
+        names = (PHOTOS * options.batch)[: options.batch]
+        images = classifier.prepare([sample_image(name) for name in names])
+        timed[label] = {**model_costs(classifier, images), **path_costs(classifier, images)}
+    rounds = timed_rounds(timed, options.reps)
+    for label, classifier in classifiers.items():
+        if classifier.policy.compile:
             warmups[label] = round(classifier.compile_warmup_s, 1)
-        models[label] = {name: timed.pop(name)[1] for name in model}
-        paths[label] = timed
-        print(f"timed {label}", flush=True)
+    labels = list(policies)
     fp32 = [label for label, policy in policies.items() if policy.precision == "fp32"]
-    best = {kind: min(costs[kind] for costs in models.values()) for kind in WORK}
-    best |= {kind + FP32_ONLY: min(models[label][kind] for label in fp32) for kind in WORK}
+    kinds = {name: kind for name, (kind, _units, _f) in timed[labels[0]].items()}
+    models = {
+        label: {kind: statistics.median(r[label][kind] for r in rounds) for kind in WORK}
+        for label in labels
+    }
+    best = {kind: statistics.median(fastest(r, labels, kind) for r in rounds) for kind in WORK}
     rows = []
-    for path in paths[next(iter(policies))]:
-        kind = paths["eager NCHW fp32"][path][0]
-        by_policy = {label: paths[label][path][1] for label in policies}
-        winner = min(fp32 if kind.endswith(FP32_ONLY) else by_policy, key=by_policy.get)
+    for path, kind in kinds.items():
+        if path in WORK:
+            continue
+        allowed = fp32 if kind.endswith(FP32_ONLY) else labels
+        model_kind = kind.removesuffix(FP32_ONLY)
+        by_policy = {label: statistics.median(r[label][path] for r in rounds) for label in labels}
+        ratios = [fastest(r, allowed, path) / fastest(r, allowed, model_kind) for r in rounds]
+        speedups = [r[labels[0]][path] / fastest(r, allowed, path) for r in rounds]
         rows.append(
             {
                 "path": path,
                 "work": kind,
                 "seconds": {label: round(value, 4) for label, value in by_policy.items()},
-                "best_policy": winner,
-                "ratio_to_best_model": round(by_policy[winner] / best[kind], 3),
-                "speedup_over_eager_fp32": round(
-                    by_policy["eager NCHW fp32"] / by_policy[winner], 2
-                ),
+                "best_policy": min(allowed, key=by_policy.get),
+                "ratio_to_best_model": round(statistics.median(ratios), 3),
+                "ratio_range": [round(min(ratios), 3), round(max(ratios), 3)],
+                "speedup_over_eager_fp32": round(statistics.median(speedups), 2),
             }
         )
+    classifier = classifiers[labels[0]]
     curves = [] if options.no_suite else suite_curves(classifier, policies, options.threads)
     print(f"EfficientNet-Lite0 224x224, batch {options.batch}, {options.threads} threads")
     for label, costs in models.items():
@@ -306,11 +330,15 @@ def main() -> None:
             f"  {label:<28} forward {costs['forward']:.3f} s  "
             f"forward+backward {costs['forward_backward']:.3f} s"
         )
-    print(f"{'path':<22} {'best policy':<28} {'s/unit':>8} {'ratio':>6} {'speedup':>8}")
+    print(
+        f"{'path':<22} {'best policy':<28} {'s/unit':>8} {'ratio':>6} {'range':>11} {'speedup':>8}"
+    )
     for row in rows:
+        low, high = row["ratio_range"]
         print(
             f"{row['path']:<22} {row['best_policy']:<28} {row['seconds'][row['best_policy']]:8.3f} "
-            f"{row['ratio_to_best_model']:6.2f} {row['speedup_over_eager_fp32']:8.2f}"
+            f"{row['ratio_to_best_model']:6.2f} {low:5.2f}-{high:<5.2f} "
+            f"{row['speedup_over_eager_fp32']:8.2f}"
         )
     for row in curves:
         print(
