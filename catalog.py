@@ -85,6 +85,9 @@ for _model in zoo_of_kind("infiller"):
         Lazy("genlens.core.generative.shipped:world_infiller", (_model.world,)),
     )
 INFILLERS.register("learned", Lazy("genlens.core.generative.shipped:learned_infiller"))
+INFILLERS.register(
+    "oracle-blocks", Lazy("genlens.core.saliency.oracle_infill:oracle_blocks_infiller")
+)
 
 # Generator priors for DGN-AM: the DCGAN faces of PyPI gan-face-generate, the zoo's DeePSiM.
 PRIORS.register("dcgan_faces", Lazy("genlens.core.featviz.generator_prior:DCGANFacePrior"))
@@ -110,6 +113,7 @@ for _name, _target in (
     ("imagenet-photos", "IMAGENET_PHOTOS_SUITE"),
     ("blockfashion-gt", "BLOCKFASHION_GT_SUITE"),
     ("fmnist", "FMNIST_SUITE"),
+    ("oracle-blocks", "ORACLE_BLOCKS_SUITE"),
 ):
     SUITES.register(_name, Lazy(f"genlens.evaluation.suites.builtin:{_target}"))
 

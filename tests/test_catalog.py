@@ -27,14 +27,22 @@ REGISTRIES = [
         {"efficientnet_lite0", "fmnist-cnn", "blockfashion-cnn"},
     ),
     ("genlens.core.registries", "METHODS", {"fido-ssr", "grad-cam", "rise", "random", "sobel"}),
-    ("genlens.core.registries", "INFILLERS", {"local-mean", "learned", "learned-blockfashion"}),
+    (
+        "genlens.core.registries",
+        "INFILLERS",
+        {"local-mean", "learned", "learned-blockfashion", "oracle-blocks"},
+    ),
     (
         "genlens.core.registries",
         "PRIORS",
         {"dcgan_faces", "fmnist-deepsim", "blockfashion-deepsim"},
     ),
     ("genlens.evaluation.registries", "METRICS", {"deletion", "pointing-game", "relevance-mass"}),
-    ("genlens.evaluation.registries", "SUITES", {"imagenet-photos", "blockfashion-gt", "fmnist"}),
+    (
+        "genlens.evaluation.registries",
+        "SUITES",
+        {"imagenet-photos", "blockfashion-gt", "fmnist", "oracle-blocks"},
+    ),
     ("genlens.worker.kinds", "KINDS", {"explain", "visualize", "benchmark", "train", "generate"}),
 ]
 

@@ -7,6 +7,8 @@ in-memory tensors: images (N, C, H, W) uint8 and labels (N,) int64.
   60k train images, test = the 10k test images (val = the last 5k train images).
 * ``blockfashion``: the 64x64 BlockFashion ground-truth benchmark
   (``genlens.core.data.blockfashion``).
+* ``oracle-blocks``: 32x32 grids of textured blocks with a known distribution, so the ideal
+  in-filler is exact (``genlens.core.data.oracle_blocks``).
 * ``faces``: 64x64 RGB faces sampled from the DCGAN of ``gan-face-generate``
   (``genlens.core.generative.faces``); one label, ``face``.
 """
@@ -18,6 +20,7 @@ from functools import cache
 import torch
 import torch.nn.functional as F
 
+from genlens.core.data import oracle_blocks
 from genlens.core.data.blockfashion import load_split
 from genlens.core.data.datasets import FASHION_MNIST_CLASSES, fashion_mnist
 from genlens.core.errors import ParameterError
@@ -77,6 +80,12 @@ def _blockfashion(split: str) -> WorldData:
 
 
 @cache
+def _oracle_blocks(split: str) -> WorldData:
+    arrays = oracle_blocks.load_split(split)
+    return torch.from_numpy(arrays.images).unsqueeze(1), torch.from_numpy(arrays.labels)
+
+
+@cache
 def _faces(split: str) -> WorldData:
     images = torch.from_numpy(faces_split(split))
     return images, torch.zeros(len(images), dtype=torch.int64)
@@ -95,6 +104,16 @@ WORLDS: dict[str, World] = {
         0.25,
         0.25,
         _blockfashion,
+    ),
+    "oracle-blocks": World(
+        "oracle-blocks",
+        "Oracle blocks 32x32: known distribution, exact in-filler",
+        oracle_blocks.SIZE,
+        1,
+        oracle_blocks.CLASSES,
+        0.5,
+        0.25,
+        _oracle_blocks,
     ),
     "faces": World("faces", "DCGAN faces at 64x64 RGB", 64, 3, ("face",), 0.5, 0.5, _faces),
 }

@@ -7,7 +7,9 @@ and returns a fill (N, C, H, W) in [0, 1] defined at every pixel. Callers compos
 
 Registry names (:mod:`genlens.catalog`): ``mean``, ``blur``, ``random``, ``local-mean``,
 ``telea``, the shipped learned in-fillers ``learned-<world>`` and ``learned`` (the one of the
-classifier's world); anywhere a name is taken, an :class:`Infiller` object is taken too.
+classifier's world), and ``oracle-blocks``, the exact in-filler of that world
+(:mod:`genlens.core.saliency.oracle_infill`); anywhere a name is taken, an :class:`Infiller`
+object is taken too.
 """
 
 import math

@@ -28,7 +28,8 @@ class TrainConfig:
 
     Attributes:
         kind: what is trained: ``"classifier"``, ``"infiller"`` or ``"prior"``.
-        dataset: the world: ``"fmnist"`` (Fashion-MNIST, 32x32) or ``"blockfashion"`` (64x64).
+        dataset: the world: ``"fmnist"`` (Fashion-MNIST, 32x32), ``"blockfashion"`` (64x64),
+            ``"oracle-blocks"`` (32x32) or ``"faces"`` (64x64 RGB).
         out: output folder (weights, card, checkpoint, metrics, sample grids).
         steps: optimisation steps in total (one step = one batch).
         batch_size: images per step.

@@ -21,13 +21,16 @@ class Kind(StrEnum):
 class Dataset(StrEnum):
     fmnist = "fmnist"
     blockfashion = "blockfashion"
+    oracle_blocks = "oracle-blocks"
     faces = "faces"
 
 
 @app.command("train")
 def train_command(
     kind: Kind = typer.Argument(..., help="What to train."),
-    dataset: Dataset = typer.Option(..., "--dataset", help="World: fmnist (32x32), blockfashion."),
+    dataset: Dataset = typer.Option(
+        ..., "--dataset", help="World: fmnist (32x32), blockfashion, oracle-blocks, faces."
+    ),
     out: Path = typer.Option(..., "--out", help="Output folder (weights, card, checkpoint)."),
     steps: int = typer.Option(
         defaults.TRAIN_STEPS, "--steps", min=1, help="Optimisation steps (batches)."

@@ -2,7 +2,7 @@
 
 import torch
 
-from genlens.core.data import fashion_mnist, resolve_image
+from genlens.core.data import fashion_mnist, oracle_blocks, resolve_image
 from genlens.core.data.blockfashion import BlockFashion
 from genlens.core.models import Classifier
 from genlens.evaluation.suites import Suite, SuiteData
@@ -31,6 +31,13 @@ def _blockfashion_test(classifier: Classifier, count: int = 64) -> SuiteData:
     images = torch.stack(images).to(classifier.device)
     masks = torch.stack([dataset.mask(i).bool().reshape(images.shape[-2:]) for i in indices])
     return SuiteData(images, torch.tensor(labels), masks)
+
+
+def _oracle_blocks_test(classifier: Classifier, count: int = 64) -> SuiteData:
+    arrays = oracle_blocks.load_split("test")
+    images = torch.from_numpy(arrays.images[:count]).float().div(255).unsqueeze(1)
+    masks = torch.from_numpy(arrays.masks()[:count])
+    return SuiteData(images.to(classifier.device), torch.from_numpy(arrays.labels[:count]), masks)
 
 
 def _fmnist_test(classifier: Classifier, count: int = 64) -> SuiteData:
@@ -88,4 +95,16 @@ FMNIST_SUITE = Suite(
     "Fashion-MNIST test (64 images) at 32x32, true class",
     method_params=_SMALL_IMAGE_STEPS,
     batch_size=16,
+)
+
+
+ORACLE_BLOCKS_SUITE = Suite(
+    "oracle-blocks",
+    "oracle-blocks-cnn",
+    _oracle_blocks_test,
+    ("pointing-game", "relevance-mass", "relevance-rank", "deletion", "insertion"),
+    "Oracle blocks test split (64 images), the exact evidence block as ground truth, true class",
+    method_params=_SMALL_IMAGE_STEPS,
+    batch_size=16,
+    sanity_images=8,
 )
