@@ -2,8 +2,9 @@
 
 The card says what a model is (``kind``: classifier | infiller | prior | conditional), which
 ``world`` it belongs to (``fmnist`` 32x32, ``blockfashion`` 64x64, ``oracle-blocks`` 32x32,
-``faces`` 64x64 RGB), its metrics, the command that reproduces it, its seed and wall time. :func:`zoo_models` lists them.
-This package only reads cards (no torch): :mod:`genlens.catalog` registers the models by name.
+``faces`` 64x64 RGB), its metrics, the command that reproduces it, its seed and wall time.
+:func:`zoo_models` lists them. This package only reads cards (no torch): :mod:`genlens.catalog`
+registers the models by name.
 
 Names everywhere:
 
