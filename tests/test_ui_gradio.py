@@ -70,30 +70,26 @@ def test_explain_upload_returns_overlay(client: Client, tmp_path: Path) -> None:
 
 
 def test_explain_sample(client: Client, deployment: Deployment) -> None:
-    *_, summary, raw_file = client.predict(
-        None,
-        "chelsea",
-        "efficientnet_lite0",
-        "grad-cam",
-        "local-mean",
-        10,
-        api_name="/explain",
-    )
-    assert "cat" in summary
-    assert np.load(raw_file).shape == (224, 224)
-    *_, bf16_summary, bf16_file = client.predict(
-        None,
-        "chelsea",
-        "efficientnet_lite0",
-        "grad-cam",
-        "local-mean",
-        10,
-        "bf16",
-        api_name="/explain",
-    )
-    job_id = bf16_summary.split("job `")[1].split("`")[0]
-    assert deployment.client.result(job_id).result["precision"] == "bf16"
-    assert "cat" in bf16_summary and not np.array_equal(np.load(bf16_file), np.load(raw_file))
+    """The sample photo at the worker's precision (the menu's default) and in bf16."""
+    answers = {}
+    for precision in ("worker", "bf16"):
+        *_, summary, raw_file = client.predict(
+            None,
+            "chelsea",
+            "efficientnet_lite0",
+            "grad-cam",
+            "local-mean",
+            10,
+            precision,
+            api_name="/explain",
+        )
+        assert "cat" in summary
+        job_id = summary.split("job `")[1].split("`")[0]
+        answers[precision] = deployment.client.result(job_id).result["precision"]
+        answers[f"{precision} map"] = np.load(raw_file)
+    assert answers["worker"] == "fp32" and answers["bf16"] == "bf16"
+    assert answers["worker map"].shape == (224, 224)
+    assert not np.array_equal(answers["worker map"], answers["bf16 map"])
 
 
 def test_corrupt_upload_is_a_clear_error(client: Client, tmp_path: Path) -> None:

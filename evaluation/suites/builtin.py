@@ -65,6 +65,17 @@ _BLOCKFASHION_FIDO = {
 }
 
 
+_GROUND_TRUTH_METRICS = (
+    "pointing-game",
+    "relevance-mass",
+    "relevance-rank",
+    "deletion",
+    "insertion",
+)
+"""What the suites with ground-truth masks score: localisation against the mask, then the
+perturbation curves."""
+
+
 IMAGENET_PHOTOS_SUITE = Suite(
     "imagenet-photos",
     "efficientnet_lite0",
@@ -79,7 +90,7 @@ BLOCKFASHION_GT_SUITE = Suite(
     "blockfashion-gt",
     "blockfashion-cnn",
     _blockfashion_test,
-    ("pointing-game", "relevance-mass", "relevance-rank", "deletion", "insertion"),
+    _GROUND_TRUTH_METRICS,
     "BlockFashion test split (64 images), ground-truth item masks, true class",
     method_params={**_SMALL_IMAGE_STEPS, **_BLOCKFASHION_FIDO, "rise": {"samples": 2000}},
     batch_size=16,
@@ -102,7 +113,7 @@ ORACLE_BLOCKS_SUITE = Suite(
     "oracle-blocks",
     "oracle-blocks-cnn",
     _oracle_blocks_test,
-    ("pointing-game", "relevance-mass", "relevance-rank", "deletion", "insertion"),
+    _GROUND_TRUTH_METRICS,
     "Oracle blocks test split (64 images), the exact evidence block as ground truth, true class",
     method_params=_SMALL_IMAGE_STEPS,
     batch_size=16,
