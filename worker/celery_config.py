@@ -10,6 +10,7 @@ from typing import Any
 from celery import Celery
 
 from genlens.core.plugins import import_plugins
+from genlens.worker import filesystem_broker
 from genlens.worker.settings import Settings
 
 TASK_GPU = "genlens.tasks.gpu.run_job"
@@ -19,7 +20,9 @@ QUEUE_TASKS = {"gpu": TASK_GPU, "cpu": TASK_CPU}
 
 def filesystem_options(settings: Settings) -> dict[str, Any]:
     """Transport options of the filesystem broker; creates its folders (producer and worker
-    must share them)."""
+    must share them) and makes this process write whole message files
+    (:mod:`genlens.worker.filesystem_broker`)."""
+    filesystem_broker.install()
     queue = settings.broker_folder / "queue"
     control = settings.broker_folder / "control"
     for folder in (queue, control):
