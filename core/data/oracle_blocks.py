@@ -72,6 +72,8 @@ def _patterns() -> tuple[np.ndarray, np.ndarray]:
 
 CLASS_PATTERNS, BACKGROUND_PATTERNS = _patterns()
 """(4, 8, 8) class textures and (6, 8, 8) background motifs, levels in [0.25, 0.75]."""
+ALL_PATTERNS = np.concatenate([CLASS_PATTERNS, BACKGROUND_PATTERNS]).reshape(-1, BLOCK * BLOCK)
+"""(10, 64): the class textures, then the background motifs, each flattened row-major."""
 
 
 @dataclass
@@ -152,8 +154,7 @@ def block_log_likelihoods(images: torch.Tensor, observed: torch.Tensor) -> torch
     (N, 16, 10): the four class textures first, then the six background motifs. An unobserved
     block scores 0 for every pattern (its prior alone decides).
     """
-    patterns = torch.from_numpy(np.concatenate([CLASS_PATTERNS, BACKGROUND_PATTERNS]))
-    patterns = patterns.reshape(len(patterns), -1).to(images)
+    patterns = torch.from_numpy(ALL_PATTERNS).to(images)
     values, weights = _to_blocks(images), _to_blocks((observed >= 0.5).to(images))
     squares = (weights * values * values).sum(dim=2, keepdim=True)
     cross = torch.einsum("nbp,kp->nbk", weights * values, patterns)
@@ -172,7 +173,11 @@ def posterior_evidence(images: torch.Tensor, observed: torch.Tensor) -> torch.Te
     Returns log-probabilities (N, 16, 4) that sum to 1 over the last two axes: block ``j``
     shows class ``y``'s texture and every other block one of the background motifs.
     """
-    scores = block_log_likelihoods(images, observed)
+    return _posterior(block_log_likelihoods(images, observed))
+
+
+def _posterior(scores: torch.Tensor) -> torch.Tensor:
+    """:func:`posterior_evidence` from the block log-likelihoods (N, 16, 10)."""
     classes = len(CLASS_PATTERNS)
     background = scores[..., classes:].logsumexp(dim=2)
     joint = scores[..., :classes] + (background.sum(dim=1, keepdim=True) - background)[..., None]
@@ -198,13 +203,13 @@ def sample_conditional(
     """
     count, classes = images.shape[0], len(CLASS_PATTERNS)
     pairs = GRID * GRID * classes
-    joint = posterior_evidence(images, observed).reshape(count, pairs)
+    scores = block_log_likelihoods(images, observed)
+    joint = _posterior(scores).reshape(count, pairs)
     pick = (joint + _gumbel(uniforms[:, :pairs])).argmax(dim=1)
     evidence, label = pick // classes, pick % classes
-    motifs = block_log_likelihoods(images, observed)[..., classes:]
+    motifs = scores[..., classes:]
     noise = _gumbel(uniforms[:, pairs:].reshape(motifs.shape))
     chosen = (motifs + noise).argmax(dim=2) + classes
     chosen[torch.arange(count), evidence] = label
-    patterns = torch.from_numpy(np.concatenate([CLASS_PATTERNS, BACKGROUND_PATTERNS])).to(images)
-    blocks = patterns.reshape(len(patterns), -1)[chosen]
+    blocks = torch.from_numpy(ALL_PATTERNS).to(images)[chosen]
     return (_from_blocks(blocks) + NOISE_STD * normals).clamp(0, 1)
