@@ -26,10 +26,11 @@ In one run, for EfficientNet-Lite0 at 224 and one batch of ``--batch`` images (d
 
 Prints a table and writes ``bench/results/limits.json``. One classifier per policy; after one
 warm-up call of everything, each of ``--reps`` rounds times the model's costs and every path
-under every policy in turn. A ratio is taken within each round (the fastest path over the
-fastest model cost of that round), and the median over rounds is reported with its range, so
-a load change of this shared machine moves numerator and denominator together. Seconds are
-medians over rounds.
+under every policy in turn, each path right after one more timing of the model's work of its
+kind. A ratio is taken within each round (the fastest path over the fastest of those paired
+model costs), and the median over rounds is reported with its range, so a load change of this
+shared machine moves numerator and denominator together. Seconds are medians over rounds.
+Optimisation paths are charged their marginal cost per step (see :func:`path_costs`).
 """
 
 import argparse
@@ -41,6 +42,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -61,7 +63,31 @@ BEFORE = "before: eager NCHW fp32, 64 per forward, default malloc"
 PHOTOS = ("chelsea", "coffee", "camera", "rocket", "flower", "china", "motorcycle", "astronaut")
 
 
-Timed = dict[str, tuple[str, int, Callable[[], object]]]
+@dataclass(frozen=True)
+class Work:
+    """A timed call made of ``units`` of ``kind`` model work at the batch. With ``fixed`` (the
+    same path with fewer steps) the cost is the call's time less ``fixed``'s: the marginal cost
+    of ``units`` steps, without the one-off work (first prediction, final forward) that a run of
+    hundreds of steps spreads over all of them."""
+
+    kind: str
+    units: float
+    run: Callable[[], object]
+    fixed: Callable[[], object] | None = None
+
+    def seconds_per_unit(self) -> float:
+        """One timed call (less the fixed part), per unit of model work."""
+        started = time.perf_counter()
+        self.run()
+        seconds = time.perf_counter() - started
+        if self.fixed is not None:
+            started = time.perf_counter()
+            self.fixed()
+            seconds -= time.perf_counter() - started
+        return seconds / self.units
+
+
+Timed = dict[str, Work]
 WORK = ("forward", "forward_backward")
 FP32_ONLY = " in fp32"
 """Suffix of the work of a method that always runs in fp32 (pixel-gradient attributions): it
@@ -76,23 +102,30 @@ def work_of(method: str, kind: str) -> str:
 Rounds = list[dict[str, dict[str, float]]]
 
 
+def paired(name: str) -> str:
+    """Key of the model cost timed right before path ``name`` in a round."""
+    return f"{name} (model)"
+
+
 def timed_rounds(timed: dict[str, Timed], reps: int) -> Rounds:
-    """``timed``: per policy, entries ``name: (kind, units, function)``. Every function is
-    called once to warm up, then each of ``reps`` rounds calls every function of every policy
-    in turn; returns per round ``{policy: {name: seconds per unit}}``. Ratios are taken within
-    a round, so the model's own costs and the paths are compared under the same load."""
+    """``timed``: per policy, entries ``name: Work``. Every entry is timed once to warm up,
+    then each of ``reps`` rounds times every entry of every policy in turn, each path right
+    after one more timing of the model's own work of its kind (key :func:`paired`); returns
+    per round ``{policy: {name: seconds per unit}}``. A path's ratio divides by that paired
+    model cost, so both are taken under the same load of this shared machine."""
     for entries in timed.values():
-        for _kind, _units, function in entries.values():
-            function()
+        for work in entries.values():
+            work.seconds_per_unit()
     rounds: Rounds = []
     for _ in range(reps):
         seconds: dict[str, dict[str, float]] = {}
         for label, entries in timed.items():
             seconds[label] = {}
-            for name, (_kind, units, function) in entries.items():
-                started = time.perf_counter()
-                function()
-                seconds[label][name] = (time.perf_counter() - started) / units
+            for name, work in entries.items():
+                if name not in WORK:
+                    model = entries[work.kind.removesuffix(FP32_ONLY)]
+                    seconds[label][paired(name)] = model.seconds_per_unit()
+                seconds[label][name] = work.seconds_per_unit()
         rounds.append(seconds)
     return rounds
 
@@ -115,8 +148,8 @@ def model_costs(classifier: Classifier, images: torch.Tensor) -> Timed:
         log_odds(classifier(inputs), target).sum().backward()
 
     return {
-        "forward": ("forward", 1, forward),
-        "forward_backward": ("forward_backward", 1, forward_backward),
+        "forward": Work("forward", 1, forward),
+        "forward_backward": Work("forward_backward", 1, forward_backward),
     }
 
 
@@ -141,10 +174,19 @@ def run_method(
 
 
 def path_costs(classifier: Classifier, images: torch.Tensor) -> Timed:
-    """Per path: (kind of model work it is made of, units of that work at batch B, a call)."""
+    """Per path: the kind of model work it is made of, its units at batch B, and a call.
+
+    The optimisation paths are charged their marginal cost per step (``steps`` more steps on
+    top of a run of ``steps``). Occlusion slides a quarter-side window over an 8 x 8 grid of
+    positions, and its units count the unoccluded forward that Captum runs first (65 images;
+    the default 16-px window at stride 8 makes 729 at 224). The curves take
+    ``ceil(H*W / (16B - 1))`` pixels a step (396 at 224 and B = 8, near the protocol's 224), so
+    each curve has exactly 16B states (the start and 16B - 1 steps) and both fill 32 batches.
+    """
     batch = len(images)
     one = images[:1]
     steps = 6
+    window, stride = one.shape[-1] // 4, (one.shape[-1] - one.shape[-1] // 4) // 7
 
     def curves() -> None:
         for direction in ("deletion", "insertion"):
@@ -154,42 +196,41 @@ def path_costs(classifier: Classifier, images: torch.Tensor) -> Timed:
                 torch.rand(1, *one.shape[-2:], device=one.device),
                 torch.zeros(1, dtype=torch.long, device=one.device),
                 direction,
-                pixels_per_step=one.shape[-1] * one.shape[-2] // (2 * batch - 1),
+                pixels_per_step=-(-one.shape[-1] * one.shape[-2] // (16 * batch - 1)),
                 batch_size=batch,
             )
 
+    def stepped(method: str, inputs: torch.Tensor, **given: object) -> Work:
+        return Work(
+            "forward_backward",
+            steps,
+            run_method(classifier, inputs, method, steps=2 * steps, **given),
+            run_method(classifier, inputs, method, steps=steps, **given),
+        )
+
     units = objectives.class_logit(list(range(batch)))
     return {
-        "fido-ssr step": (
-            "forward_backward",
-            steps,
-            run_method(classifier, one, "fido-ssr", steps=steps, samples=batch),
-        ),
-        "bbmp-ssr step": (
-            "forward_backward",
-            steps,
-            run_method(classifier, images, "bbmp-ssr", steps=steps),
-        ),
-        "integrated-gradients": (
+        "fido-ssr step": stepped("fido-ssr", one, samples=batch),
+        "bbmp-ssr step": stepped("bbmp-ssr", images),
+        "integrated-gradients": Work(
             work_of("integrated-gradients", "forward_backward"),
             2,
             run_method(classifier, one, "integrated-gradients", steps=2 * batch, batch=batch),
         ),
-        "grad-cam": ("forward", 1, run_method(classifier, images, "grad-cam")),
-        "rise": (
-            "forward",
-            4,
-            run_method(classifier, one, "rise", samples=4 * batch, batch=batch),
+        "grad-cam": Work("forward", 1, run_method(classifier, images, "grad-cam")),
+        "rise": Work(
+            "forward", 4, run_method(classifier, one, "rise", samples=4 * batch, batch=batch)
         ),
-        "occlusion": (
+        "occlusion": Work(
             "forward",
-            2,
-            run_method(classifier, one, "occlusion", window=56, stride=56, batch=batch),
+            (8 * 8 + 1) / batch,
+            run_method(classifier, one, "occlusion", window=window, stride=stride, batch=batch),
         ),
-        "deletion+insertion": ("forward", 4, curves),
-        "fourier featviz step": (
+        "deletion+insertion": Work("forward", 32, curves),
+        "fourier featviz step": Work(
             "forward_backward",
             steps,
+            lambda: visualize(classifier, units, steps=2 * steps),
             lambda: visualize(classifier, units, steps=steps),
         ),
     }
@@ -296,7 +337,7 @@ def main() -> None:
             warmups[label] = round(classifier.compile_warmup_s, 1)
     labels = list(policies)
     fp32 = [label for label, policy in policies.items() if policy.precision == "fp32"]
-    kinds = {name: kind for name, (kind, _units, _f) in timed[labels[0]].items()}
+    kinds = {name: work.kind for name, work in timed[labels[0]].items()}
     models = {
         label: {kind: statistics.median(r[label][kind] for r in rounds) for kind in WORK}
         for label in labels
@@ -307,9 +348,8 @@ def main() -> None:
         if path in WORK:
             continue
         allowed = fp32 if kind.endswith(FP32_ONLY) else labels
-        model_kind = kind.removesuffix(FP32_ONLY)
         by_policy = {label: statistics.median(r[label][path] for r in rounds) for label in labels}
-        ratios = [fastest(r, allowed, path) / fastest(r, allowed, model_kind) for r in rounds]
+        ratios = [fastest(r, allowed, path) / fastest(r, allowed, paired(path)) for r in rounds]
         speedups = [r[labels[0]][path] / fastest(r, allowed, path) for r in rounds]
         rows.append(
             {

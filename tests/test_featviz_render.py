@@ -93,6 +93,27 @@ def test_seeded_transforms_are_per_element():
     assert torch.allclose(identity(images, generators(0, 1), (16, 16)), images, atol=1e-5)
 
 
+class _FixedShift(RobustTransforms):
+    """Every image moved by whole pixels (x 3, y -2): no interpolation, so exact."""
+
+    def draw(self, generators):
+        return torch.tensor([[3.0, -2.0, 1.0, 0.0]] * len(generators))
+
+
+@pytest.mark.parametrize("pad", [1, 5])
+def test_uncovered_pixels_show_the_pad_value(pad):
+    images = torch.rand(2, 3, 16, 12)
+    canvas = torch.nn.functional.pad(images, [8] * 4, value=0.25)
+    expected = canvas[:, :, 8 - 2 : 8 - 2 + 16, 8 + 3 : 8 + 3 + 12]
+    shifted = _FixedShift(pad=pad, pad_value=0.25)(images, [None, None], (16, 12))
+    assert torch.allclose(shifted, expected, atol=1e-6)
+    border = _FixedShift(pad=0)(images, [None, None], (16, 12))
+    assert torch.allclose(border[:, :, 2:, :9], images[:, :, :14, 3:], atol=1e-6)
+    assert torch.equal(border[:, :, 0], border[:, :, 2]) and torch.equal(
+        border[..., -1], border[..., 8]
+    )
+
+
 def test_parameterizations_start_grey_and_reproducible():
     first = make_image("fourier", (10, 12), 3, [7, 8])().detach()
     again = make_image("fourier", (10, 12), 3, [8])().detach()

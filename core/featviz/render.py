@@ -99,7 +99,7 @@ def visualize(
         method, size, classifier.preprocessing.channels, seeds, decorrelate=decorrelate
     ).to(classifier.device)
     generators = transform_generators(seeds)
-    optimizer = torch.optim.Adam(param.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(param.parameters(), lr=lr, fused=True)
     trace = torch.zeros(steps, count)
     with recording(classifier, objective.output_layers, objective.input_layers) as forward:
         for step in range(steps):

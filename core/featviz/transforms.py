@@ -20,7 +20,10 @@ class RobustTransforms:
     """Pad, jitter, random scale and random rotation, applied per image.
 
     Attributes:
-        pad: pixels of constant ``pad_value`` added on every side before the other steps.
+        pad: pixels of constant ``pad_value`` added on every side before the other steps; as the
+            canvas ends in that colour, any ``pad > 0`` shows ``pad_value`` wherever a transform
+            uncovers what lies outside the image (resampled without building the padded
+            canvas), and ``pad = 0`` repeats the image's border instead.
         jitter: maximum translation in pixels (uniform in [-jitter, jitter], both axes).
         scales: zoom factors drawn uniformly from this list (1.0 = none).
         degrees: maximum rotation in degrees (uniform in [-degrees, degrees]).
@@ -65,32 +68,34 @@ class RobustTransforms:
         """Transform images (B, C, H, W) and resample them to (B, C, *out_size)."""
         if len(generators) != images.shape[0]:
             raise ParameterError(f"{len(generators)} generators for a batch of {images.shape[0]}")
-        padded = F.pad(images, [self.pad] * 4, value=self.pad_value) if self.pad else images
         params = self.draw(generators).to(images.device)
-        return affine_resample(padded, params, images.shape[2:], out_size)
+        if not self.pad:
+            return affine_resample(images, params, out_size, "border")
+        shifted = affine_resample(images - self.pad_value, params, out_size, "zeros")
+        return shifted + self.pad_value
 
 
 def affine_resample(
-    padded: torch.Tensor, params: torch.Tensor, content_size: Sequence[int], out_size: Sequence[int]
+    images: torch.Tensor, params: torch.Tensor, out_size: Sequence[int], padding_mode: str
 ) -> torch.Tensor:
-    """Sample the central ``content_size`` region of ``padded`` (B, C, Hp, Wp) onto ``out_size``.
-
-    ``params`` (B, 4) holds translation x, y in pixels, scale (> 1 zooms in) and angle (rad).
+    """Resample ``images`` (B, C, H, W) to ``out_size`` under per-image affine maps about the
+    centre (the identity map fills the output with the whole image). ``params`` (B, 4) holds
+    translation x, y in pixels, scale (> 1 zooms in) and angle (rad). Outside the image
+    ``padding_mode`` applies: ``"zeros"`` or ``"border"``.
     """
-    batch = padded.shape[0]
-    height, width = content_size
-    padded_h, padded_w = padded.shape[2:]
+    batch, channels, height, width = images.shape
     tx, ty, scale, angle = params.unbind(1)
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    # pixel-space rotation/scale, converted to normalized coordinates of the padded canvas
-    out_half = torch.tensor([width / 2, height / 2], device=padded.device)
-    in_half = torch.tensor([padded_w / 2, padded_h / 2], device=padded.device)
+    # pixel-space rotation and scale, in the image's normalized coordinates (axes rescaled)
+    half = torch.tensor([width / 2, height / 2], device=images.device)
     rotation = torch.stack([torch.stack([cos, -sin], 1), torch.stack([sin, cos], 1)], 1)
-    linear = rotation * out_half[None, None, :] / in_half[None, :, None]
-    shift = torch.stack([tx, ty], 1) / in_half[None, :]
+    linear = rotation * half[None, None, :] / half[None, :, None]
+    shift = torch.stack([tx, ty], 1) / half[None, :]
     theta = torch.cat([linear, shift[:, :, None]], 2)
-    grid = F.affine_grid(theta, [batch, padded.shape[1], *out_size], align_corners=False)
-    return F.grid_sample(padded, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    grid = F.affine_grid(theta, [batch, channels, *out_size], align_corners=False)
+    return F.grid_sample(
+        images, grid, mode="bilinear", padding_mode=padding_mode, align_corners=False
+    )
 
 
 def resize(images: torch.Tensor, out_size: Sequence[int]) -> torch.Tensor:
