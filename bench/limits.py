@@ -185,8 +185,10 @@ def path_costs(classifier: Classifier, images: torch.Tensor) -> Timed:
     """
     batch = len(images)
     one = images[:1]
-    steps = 6
-    window, stride = one.shape[-1] // 4, (one.shape[-1] - one.shape[-1] // 4) // 7
+    steps, positions, states = 6, 8, 16 * batch
+    side = one.shape[-1]
+    window = side // 4
+    stride = (side - window) // (positions - 1)
 
     def curves() -> None:
         for direction in ("deletion", "insertion"):
@@ -196,7 +198,7 @@ def path_costs(classifier: Classifier, images: torch.Tensor) -> Timed:
                 torch.rand(1, *one.shape[-2:], device=one.device),
                 torch.zeros(1, dtype=torch.long, device=one.device),
                 direction,
-                pixels_per_step=-(-one.shape[-1] * one.shape[-2] // (16 * batch - 1)),
+                pixels_per_step=-(-one.shape[-1] * one.shape[-2] // (states - 1)),
                 batch_size=batch,
             )
 
@@ -223,10 +225,10 @@ def path_costs(classifier: Classifier, images: torch.Tensor) -> Timed:
         ),
         "occlusion": Work(
             "forward",
-            (8 * 8 + 1) / batch,
+            (positions * positions + 1) / batch,
             run_method(classifier, one, "occlusion", window=window, stride=stride, batch=batch),
         ),
-        "deletion+insertion": Work("forward", 32, curves),
+        "deletion+insertion": Work("forward", 2 * states / batch, curves),
         "fourier featviz step": Work(
             "forward_backward",
             steps,
