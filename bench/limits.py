@@ -3,8 +3,9 @@
 In one run, for EfficientNet-Lite0 at 224 and one batch of ``--batch`` images (default 8):
 
 1. The model's own cost under each :class:`~genlens.core.models.ExecutionPolicy` (eager NCHW
-   fp32, channels_last fp32, channels_last bf16; ``--compile`` adds compiled channels_last
-   fp32): forward, and forward + backward to the input. The **best** is the minimum over them.
+   fp32, channels_last fp32, channels_last bf16 where the device has native bfloat16 kernels;
+   ``--compile`` adds compiled channels_last fp32): forward, and forward + backward to the
+   input. The **best** is the minimum over them.
 2. Each heavy path, timed per unit of model work at that same batch, under each policy:
    FIDO-SSR and BBMP-SSR (one optimisation step: ``batch`` masked images forward + backward),
    integrated gradients (``batch`` interpolation points per forward + backward), Grad-CAM
@@ -48,6 +49,7 @@ from pathlib import Path
 import torch
 
 from genlens.core.data import sample_image
+from genlens.core.device import native_bf16, resolve_device
 from genlens.core.featviz import objectives, visualize
 from genlens.core.models import Classifier, ExecutionPolicy, load_classifier
 from genlens.core.models import classifier as classifier_module
@@ -322,8 +324,10 @@ def main() -> None:
     policies = {
         "eager NCHW fp32": ExecutionPolicy(channels_last=False),
         "channels_last fp32": ExecutionPolicy(),
-        "channels_last bf16": ExecutionPolicy("bf16"),
     }
+    native = native_bf16(resolve_device(options.device).type)
+    if native:
+        policies["channels_last bf16"] = ExecutionPolicy("bf16")
     if options.compile:
         policies["compiled channels_last fp32"] = ExecutionPolicy(compile=True)
     classifiers, timed, warmups = {}, {}, {}
@@ -367,6 +371,8 @@ def main() -> None:
     classifier = classifiers[labels[0]]
     curves = [] if options.no_suite else suite_curves(classifier, policies, options.threads)
     print(f"EfficientNet-Lite0 224x224, batch {options.batch}, {options.threads} threads")
+    if not native:
+        print("  bf16 not measured: this device has no native bfloat16 kernels")
     for label, costs in models.items():
         print(
             f"  {label:<28} forward {costs['forward']:.3f} s  "
@@ -395,6 +401,8 @@ def main() -> None:
         "device": options.device,
         "cpu": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "native_bf16": native,
         "torch": torch.__version__,
         "model_costs": {
             label: {k: round(v, 4) for k, v in costs.items()} for label, costs in models.items()

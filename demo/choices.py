@@ -35,7 +35,10 @@ def infiller_choices() -> list[str]:
 def precision_choices() -> list[tuple[str, str]]:
     """(label, value) pairs: the worker's setting first, then each precision of
     :data:`~genlens.core.defaults.PRECISIONS`."""
-    notes = {"fp32": "exact", "bf16": "faster on AMX CPUs and CUDA; maps agree, see README"}
+    notes = {
+        "fp32": "exact",
+        "bf16": "faster on AMX CPUs and CUDA, slower on AVX2-only CPUs; see README",
+    }
     return [("as the worker runs (GENLENS_PRECISION)", WORKER_PRECISION)] + [
         (f"{name} ({notes.get(name, name)})", name) for name in defaults.PRECISIONS
     ]

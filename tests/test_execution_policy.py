@@ -3,6 +3,7 @@ within 1e-4 of eager NCHW fp32 on the shipped photos; bf16 keeps the top-1 class
 deletion/insertion AUC within 0.01 and Spearman >= 0.95 between its maps and fp32's for
 FIDO, Grad-CAM and integrated gradients at fixed seeds; a wrapped module keeps its layout."""
 
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +12,7 @@ import torchvision
 from scipy.stats import spearmanr
 from torch import nn
 
+from genlens.core import device
 from genlens.core.data import sample_image
 from genlens.core.errors import ParameterError
 from genlens.core.models import Classifier, ExecutionPolicy, ModelSpec, Preprocessing
@@ -108,6 +110,27 @@ def test_wrapped_modules_keep_their_layout_and_specs_carry_the_precision() -> No
     assert ModelSpec.parse("fmnist-cnn", precision="bf16").load("cpu").policy.precision == "bf16"
     with pytest.raises(ParameterError, match="precision must be one of fp32, bf16"):
         ExecutionPolicy("fp16")
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_bf16_warns_once_where_the_device_has_no_native_kernels(monkeypatch, native) -> None:
+    """An AVX2-only CPU emulates bf16 (6.5x slower than fp32 here): the first bf16 forward
+    says so, naming the fix; later ones, fp32 and native devices stay quiet."""
+    monkeypatch.setattr(device, "native_bf16", lambda device_type: native)
+    device._warn_emulated_bf16.cache_clear()
+    classifier = Classifier.wrap(nn.Sequential(nn.Conv2d(3, 2, 3), nn.Flatten()), (8, 8))
+    images = torch.rand(2, 3, 8, 8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        classifier(images)
+        classifier.apply_policy(ExecutionPolicy("bf16"))
+        classifier(images)
+        classifier(images)
+    emulated = [w for w in caught if issubclass(w.category, device.EmulatedBF16Warning)]
+    assert len(emulated) == (0 if native else 1)
+    if emulated:
+        assert "Use precision fp32" in str(emulated[0].message)
+    device._warn_emulated_bf16.cache_clear()
 
 
 @pytest.mark.cuda

@@ -7,7 +7,8 @@ and feature visualization all run the same way):
 * ``fp32`` + ``channels_last`` (the default for loaded models): NHWC weights and inputs, logits
   within 1e-4 of eager NCHW fp32, 1.3-1.7x faster on these CPUs' oneDNN kernels;
 * ``bf16``: autocast to bfloat16 (AMX / AVX-512-BF16 on CPU, tensor cores on CUDA); logits are
-  returned as float32; see the README for the measured agreement with fp32;
+  returned as float32; see the README for the measured agreement with fp32. A CPU without
+  those (AVX2 only) emulates bf16 several times slower than fp32, and says so once;
 * ``compile``: ``torch.compile`` of the network for long work (a warm-up of tens of seconds);
 * ``batch_pixels``: how many input pixels one forward pass of a heavy path carries, so the
   states of deletion/insertion, RISE and occlusion, and the B x S masked images of a FIDO or
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from genlens.core import defaults
+from genlens.core.device import warn_if_emulated_bf16
 from genlens.core.errors import ParameterError
 from genlens.core.params import check_precision
 
@@ -58,8 +60,11 @@ class ExecutionPolicy:
         return max(1, pixels // (size[0] * size[1]))
 
     def autocast(self, device: torch.device) -> AbstractContextManager:
-        """bfloat16 autocast on ``device`` for ``bf16``; nothing for ``fp32``."""
+        """bfloat16 autocast on ``device`` for ``bf16``; nothing for ``fp32``. Warns
+        (:class:`~genlens.core.device.EmulatedBF16Warning`) where ``device`` has no native
+        bfloat16 kernels."""
         if self.precision == "bf16":
+            warn_if_emulated_bf16(device)
             return torch.autocast(device.type, dtype=torch.bfloat16)
         return nullcontext()
 

@@ -27,7 +27,7 @@ from torchvision.utils import make_grid
 import genlens
 from genlens.core import defaults
 from genlens.core.data.images import save_png
-from genlens.core.device import resolve_device, reuse_freed_memory
+from genlens.core.device import resolve_device, reuse_freed_memory, warn_if_emulated_bf16
 from genlens.core.errors import ParameterError
 from genlens.core.training.checkpoint import (
     data_hash,
@@ -49,8 +49,10 @@ def autocast(
     device: torch.device, precision: str = defaults.PRECISION
 ) -> AbstractContextManager[Any]:
     """bfloat16 autocast on CUDA (no loss scaling needed) and, with ``precision="bf16"``, on
-    CPU (AMX / AVX-512-BF16); nothing for fp32 on CPU (bitwise-reproducible weights)."""
+    CPU (AMX / AVX-512-BF16); nothing for fp32 on CPU (bitwise-reproducible weights). Warns
+    where the device has no native bfloat16 kernels (:func:`warn_if_emulated_bf16`)."""
     if device.type == "cuda" or precision == "bf16":
+        warn_if_emulated_bf16(device)
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return nullcontext()
 
