@@ -11,7 +11,14 @@ behind an entry is imported on its first :meth:`~genlens.core.registry.Registry.
 This module sits above everything it names and imports only registries and the zoo's cards.
 """
 
-from genlens.core.registries import CLASSIFIERS, INFILLERS, METHODS, PRIORS, ClassifierEntry
+from genlens.core.registries import (
+    CLASSIFIERS,
+    FAMILIES,
+    INFILLERS,
+    METHODS,
+    PRIORS,
+    ClassifierEntry,
+)
 from genlens.core.registry import Lazy
 from genlens.core.zoo import zoo_of_kind
 from genlens.evaluation.registries import METRICS, SUITES
@@ -39,6 +46,9 @@ CLASSIFIERS.register(
         Lazy("genlens.core.models.fer:fer_classifier"),
     ),
 )
+# Architecture families (tried in this order; other networks are treated as CNNs).
+for _name in ("vit", "swin", "convnext"):
+    FAMILIES.register(_name, Lazy(f"genlens.core.models.families:{_name.upper()}"))
 for _model in zoo_of_kind("classifier"):
     CLASSIFIERS.register(
         _model.name,

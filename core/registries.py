@@ -38,3 +38,7 @@ INFILLERS: Registry[Callable[..., Any]] = Registry("in-filler", replace=True)
 
 PRIORS: Registry[Callable[..., Any]] = Registry("generator prior", replace=True)
 """Generator-prior factories ``factory(device) -> GeneratorPrior`` by name."""
+
+FAMILIES: Registry[Any] = Registry("architecture family")
+"""Architecture families (:class:`genlens.core.models.families.ArchitectureFamily`), tried in
+registration order to map a network's layers to (B, C, H, W)."""

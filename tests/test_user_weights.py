@@ -11,11 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import timm
 import torch
 import torchvision
 from safetensors.torch import save_file
 from servers import REPO, Deployment
 from sqlalchemy import select
+from timm.models._hub import save_for_hf
 
 from genlens.core.data import resolve_image
 from genlens.core.errors import ModelLoadError, ParameterError
@@ -48,24 +50,36 @@ def _genlens(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
     )
 
 
-def _expected_map(path: Path) -> np.ndarray:
-    """Grad-CAM of the same weights through the library (an independent path to the map)."""
-    classifier = ModelSpec.parse(
-        str(path), arch="resnet18", labels=str(path.with_name("labels.txt"))
-    ).load("cpu")
+@pytest.fixture(scope="module")
+def vit_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A seeded 3-class ViT (32 x 32 input, 8-px patches) saved by timm's own ``save_for_hf``:
+    ``config.json`` with ``model_args`` and ``pretrained_cfg``, plus ``model.safetensors``."""
+    folder = tmp_path_factory.mktemp("hub") / "tiny-vit"
+    torch.manual_seed(0)
+    net = timm.create_model(
+        "vit_tiny_patch16_224", pretrained=False, num_classes=3, img_size=32, patch_size=8
+    )
+    save_for_hf(net, str(folder), model_config={"label_names": LABELS}, safe_serialization=True)
+    return folder
+
+
+def _expected_map(spec: ModelSpec) -> np.ndarray:
+    """Grad-CAM of the same model through the library (an independent path to the map)."""
+    classifier = spec.load("cpu")
     images = classifier.prepare([resolve_image("sample:chelsea")])
     return explain(classifier, images, method="grad-cam").maps[0].numpy()
 
 
-def test_weights_file_through_cli_and_a_real_worker(weights: Path, tmp_path: Path) -> None:
-    options = [
-        "--model",
-        str(weights),
-        "--arch",
-        "resnet18",
-        "--labels",
-        str(weights.parent / "labels.txt"),
-    ]
+@pytest.mark.parametrize("source", ["weights file", "model folder"])
+def test_own_model_through_cli_and_a_real_worker(
+    source: str, weights: Path, vit_folder: Path, tmp_path: Path
+) -> None:
+    if source == "model folder":
+        options, spec = ["--model", str(vit_folder)], ModelSpec.parse(str(vit_folder))
+    else:
+        labels = str(weights.parent / "labels.txt")
+        options = ["--model", str(weights), "--arch", "resnet18", "--labels", labels]
+        spec = ModelSpec.parse(str(weights), arch="resnet18", labels=labels)
     cli = _genlens(
         "explain",
         "sample:chelsea",
@@ -78,7 +92,7 @@ def test_weights_file_through_cli_and_a_real_worker(weights: Path, tmp_path: Pat
         str(tmp_path / "cli"),
     )
     assert cli.returncode == 0, cli.stderr
-    expected = _expected_map(weights)
+    expected = _expected_map(spec)
     np.testing.assert_allclose(
         np.load(tmp_path / "cli" / "chelsea_grad-cam_map.npy"), expected, atol=1e-5
     )
@@ -108,7 +122,7 @@ def test_weights_file_through_cli_and_a_real_worker(weights: Path, tmp_path: Pat
             parameters = session.scalars(select(Job.parameters).where(Job.id == job_id)).one()
         model = parameters["model"]
         assert model["weights"].startswith("artifact:") and model["labels"] == LABELS
-        assert str(weights.parent) not in json.dumps(parameters)  # the path never travels
+        assert str(Path(options[1]).parent) not in json.dumps(parameters)  # no path travels
         assert {a.role for a in outcome.artifacts} >= {"input", "map"}
     finally:
         deployment.close()

@@ -47,6 +47,7 @@ from genlens.core.featviz.forward import recording
 from genlens.core.featviz.result import FeatVizResult
 from genlens.core.featviz.transforms import resize
 from genlens.core.models import Classifier, accepts_modules
+from genlens.core.models.families import spatial_mean
 from genlens.core.progress import ProgressCallback, no_progress
 
 _REFERENCE_SIZE = 512
@@ -125,13 +126,8 @@ def pooled_activations(
     with torch.no_grad(), classifier.capture([layer]) as record:
         for start in range(0, images.shape[0], chunk):
             classifier(images[start : start + chunk].to(classifier.device))
-            pooled.append(_pool(record.activations[layer]))
+            pooled.append(classifier.pooled(layer, record.activations[layer]))
     return torch.cat(pooled).float().cpu()
-
-
-def _pool(activation: torch.Tensor) -> torch.Tensor:
-    """Spatial mean (B, C, h, w) -> (B, C); (B, C) passes through."""
-    return activation.flatten(2).mean(2) if activation.ndim > 2 else activation
 
 
 def _facet_dot(
@@ -365,7 +361,7 @@ def class_agnostic(
                 mask = radial_mask(size, schedule["mask_sigma"][i] * factor).to(device)
                 optimizer.zero_grad(set_to_none=True)
                 context = forward(resize(work, input_size), work)
-                pooled_now = _pool(context.outputs[layer])
+                pooled_now = spatial_mean(context.outputs[layer])
                 dot = _facet_dot(pooled_now, targets, channel_mask)
                 distance = charbonnier(pooled_now - targets).mean(1)
                 loss = -dot + distance_weight * distance
@@ -391,7 +387,7 @@ def class_agnostic(
                 progress(step, total)
         with torch.no_grad():
             context = forward(resize(work, input_size), work)
-            scores = _facet_dot(_pool(context.outputs[layer]), targets, channel_mask).cpu()
+            scores = _facet_dot(spatial_mean(context.outputs[layer]), targets, channel_mask).cpu()
     return FeatVizResult(
         images=work.detach().cpu(),
         trace=trace,

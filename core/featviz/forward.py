@@ -19,7 +19,9 @@ def recording(
     """Yield ``forward(fed, images=None) -> ObjectiveContext``.
 
     ``fed`` (B, C, H, W) in [0, 1] goes through the classifier; ``images`` (default ``fed``) is
-    what image penalties see, e.g. the untransformed parameterized image.
+    what image penalties see, e.g. the untransformed parameterized image. Layer outputs reach
+    the objectives as (B, C) or (B, C, h, w) (:meth:`~genlens.core.models.Classifier.channels_view`:
+    ViT patch tokens on their grid, Swin's NHWC permuted).
 
     Forward hooks on ``output_layers`` and pre-hooks on ``input_layers`` exist only inside the
     block; they are removed on exit, also when the block raises.
@@ -42,7 +44,11 @@ def recording(
             def forward(fed: torch.Tensor, images: torch.Tensor | None = None) -> ObjectiveContext:
                 logits = classifier(fed)
                 seen = fed if images is None else images
-                return ObjectiveContext(seen, logits, dict(record.activations), dict(inputs))
+                outputs = {
+                    name: classifier.channels_view(name, activation)
+                    for name, activation in record.activations.items()
+                }
+                return ObjectiveContext(seen, logits, outputs, dict(inputs))
 
             yield forward
         finally:

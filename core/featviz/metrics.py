@@ -55,13 +55,12 @@ def unit_responses(
                         classifier.preprocessing.input_size,
                     )
                     classifier(batch)
-                    activation = record.activations[layer]
-                    if int(index.max()) >= activation.shape[1]:
+                    pooled = classifier.pooled(layer, record.activations[layer])
+                    if int(index.max()) >= pooled.shape[1]:
                         raise ParameterError(
                             f"unit {int(index.max())} out of range: {layer} has "
-                            f"{activation.shape[1]} channels"
+                            f"{pooled.shape[1]} channels"
                         )
-                    pooled = activation.flatten(2).mean(2) if activation.ndim > 2 else activation
                     rows.append(pooled[:, index.to(pooled.device)].float().cpu())
     return torch.cat(rows)
 

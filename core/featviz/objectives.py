@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import torch
 
 from genlens.core.errors import ParameterError
+from genlens.core.models.families import spatial_mean
 
 Units = int | Sequence[int]
 
@@ -240,8 +241,7 @@ def direction(layer: str, vectors: torch.Tensor) -> Objective:
                 f"direction has {unit.shape[-1]} channels, {layer} has {activation.shape[1]}"
             )
         weights = unit.to(activation.device).expand(activation.shape[0], -1)
-        pooled = activation.flatten(2).mean(2) if activation.ndim > 2 else activation
-        return (pooled * weights).sum(1)
+        return (spatial_mean(activation) * weights).sum(1)
 
     return Objective(score, f"direction({layer})", [layer], batch_size=batch)
 

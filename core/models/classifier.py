@@ -14,6 +14,7 @@ from torch import nn
 from genlens.core.device import reuse_freed_memory
 from genlens.core.errors import ParameterError
 from genlens.core.models.execution import ExecutionPolicy
+from genlens.core.models.families import family_of, spatial_activation, spatial_mean
 from genlens.core.models.hooks import Capture, capture, resolve_layers
 from genlens.core.models.preprocessing import Preprocessing
 
@@ -194,6 +195,27 @@ class Classifier(nn.Module):
     ) -> AbstractContextManager[Capture]:
         """Context manager recording activations (and gradients) at ``layers`` of ``net``."""
         return capture(self.net, layers, gradients=gradients)
+
+    def spatial_layer(self) -> str:
+        """The default layer of Grad-CAM-like methods for this network's architecture family
+        (:mod:`~genlens.core.models.families`): the last Conv2d of a CNN, the last block's
+        ``norm1`` of a ViT, the last stage of Swin and ConvNeXt."""
+        return family_of(self.net).default_layer(self.net)
+
+    def spatial(self, name: str, activation: torch.Tensor) -> torch.Tensor:
+        """The activation (or gradient) of layer ``name`` as (B, C, H, W): feature maps as they
+        are, ViT patch tokens on their grid (class and register tokens dropped), Swin's NHWC
+        permuted. :class:`ParameterError` naming a usable layer when it is not spatial."""
+        return spatial_activation(self.net, name, activation)
+
+    def channels_view(self, name: str, activation: torch.Tensor) -> torch.Tensor:
+        """Layer ``name``'s activation as (B, C) (a vector layer, unchanged) or (B, C, H, W)
+        (:meth:`spatial`): the shapes feature-visualization objectives and pooling read."""
+        return activation if activation.ndim == 2 else self.spatial(name, activation)
+
+    def pooled(self, name: str, activation: torch.Tensor) -> torch.Tensor:
+        """Spatial mean of layer ``name``'s activation, (B, C) (:meth:`channels_view`)."""
+        return spatial_mean(self.channels_view(name, activation))
 
     def forward_batch(self, size: tuple[int, int]) -> int:
         """Images of ``size`` (H, W) per forward pass on the heavy paths, from the policy."""

@@ -2,7 +2,9 @@
 
 A :class:`ModelSpec` is what every command and job takes as ``model``: a registered name
 (``efficientnet_lite0``), a weights file (``.safetensors`` / ``.pt`` / ``.pth`` with ``arch``;
-TorchScript with ``trust_code``), or a small JSON model card holding the same fields::
+TorchScript with ``trust_code``), a model folder in the timm / Hugging Face layout
+(:mod:`~genlens.core.models.model_folder`: read into its weights file and fields), or a small
+JSON model card holding the same fields::
 
     {"weights": "w.safetensors", "arch": "resnet18", "num_classes": 10,
      "labels": "labels.txt", "input_size": 224, "mean": [0.485, 0.456, 0.406],
@@ -25,6 +27,7 @@ from genlens.core.errors import ModelLoadError, ParameterError
 from genlens.core.models.classifier import Classifier
 from genlens.core.models.execution import ExecutionPolicy
 from genlens.core.models.loading import IMAGENET_PREPROCESSING, load_classifier
+from genlens.core.models.model_folder import INTERPOLATIONS, is_model_folder, read_model_folder
 from genlens.core.models.preprocessing import Preprocessing
 from genlens.core.models.registry import is_registered
 
@@ -47,6 +50,10 @@ class ModelSpec:
         trust_code: allow TorchScript archives (they contain executable code).
         precision: ``"fp32"`` or ``"bf16"`` (:class:`ExecutionPolicy`).
         compile: ``torch.compile`` the network (opt-in, for long work).
+        crop_pct, interpolation: resize policy (:class:`Preprocessing`; default: 0.875 and
+            bicubic without ``input_size``, no crop with it).
+        model_args: further keyword arguments of the architecture's builder (a model
+            folder's ``model_args``, e.g. a ViT's ``img_size`` and ``patch_size``).
     """
 
     source: str
@@ -59,9 +66,25 @@ class ModelSpec:
     trust_code: bool = False
     precision: str = defaults.PRECISION
     compile: bool = False
+    crop_pct: float | None = None
+    interpolation: str | None = None
+    model_args: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         ExecutionPolicy(self.precision)
+        if self.crop_pct is not None and not (
+            isinstance(self.crop_pct, int | float) and 0 < self.crop_pct <= 1
+        ):
+            raise ParameterError(f"crop_pct must be in (0, 1], got {self.crop_pct!r}")
+        if self.interpolation is not None and self.interpolation not in INTERPOLATIONS:
+            raise ParameterError(
+                f"interpolation must be one of {', '.join(INTERPOLATIONS)}, "
+                f"got {self.interpolation!r}"
+            )
+        if self.model_args is not None and not (
+            isinstance(self.model_args, dict) and all(isinstance(k, str) for k in self.model_args)
+        ):
+            raise ParameterError(f"model_args must map names to values, got {self.model_args!r}")
         if self.num_classes is not None and (
             isinstance(self.num_classes, bool) or self.num_classes < 1
         ):
@@ -94,12 +117,13 @@ class ModelSpec:
         if self.registered:
             return None
         base = IMAGENET_PREPROCESSING
+        crop = base.crop_pct if self.input_size is None else 1.0
         return Preprocessing(
             self.input_size or base.input_size,
             self.mean or base.mean,
             self.std or base.std,
-            base.crop_pct if self.input_size is None else 1.0,
-            base.interpolation,
+            crop if self.crop_pct is None else float(self.crop_pct),
+            self.interpolation or base.interpolation,
         )
 
     def load(self, device: str | torch.device | None = "auto") -> Classifier:
@@ -111,6 +135,7 @@ class ModelSpec:
             num_classes=self.num_classes,
             labels=self.labels,
             preprocessing=self.preprocessing,
+            model_args=self.model_args,
             trust_code=self.trust_code,
             device=device,
         )
@@ -153,13 +178,37 @@ class ModelSpec:
             "mean": mean,
             "std": std,
         }
-        if model.lower().endswith(CARD_SUFFIX) and not is_registered(model):
+        if Path(model).is_dir() and not is_registered(model):
+            spec = cls._from_folder(Path(model), given)
+        elif model.lower().endswith(CARD_SUFFIX) and not is_registered(model):
             card, folder = _read_card(Path(model))
             fields = {**card, **{key: value for key, value in given.items() if value}}
             spec = cls._build(_card_weights(card, folder, model), fields, folder, trust_code)
         else:
             spec = cls._build(model, given, Path.cwd(), trust_code)
         return replace(spec, precision=precision, compile=compile)
+
+    @classmethod
+    def _from_folder(cls, path: Path, given: dict[str, Any]) -> "ModelSpec":
+        """The spec of a timm / hub model folder's weights file (values ``given`` win)."""
+        if not is_model_folder(path):
+            raise ModelLoadError(f"{path}: a model folder needs a config.json (timm / hub layout)")
+        folder = read_model_folder(path)
+        spec = cls(
+            str(folder.weights),
+            arch=folder.architecture,
+            num_classes=folder.num_classes,
+            labels=tuple(folder.labels) if folder.labels else None,
+            input_size=folder.preprocessing.input_size,
+            mean=folder.preprocessing.mean,
+            std=folder.preprocessing.std,
+            crop_pct=folder.preprocessing.crop_pct,
+            interpolation=folder.preprocessing.interpolation,
+            model_args=folder.model_args or None,
+        )
+        chosen = cls._build(spec.source, given, Path.cwd(), False)
+        overrides = {k: getattr(chosen, k) for k, value in given.items() if value}
+        return replace(spec, **overrides)
 
     @classmethod
     def _build(

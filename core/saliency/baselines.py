@@ -1,4 +1,5 @@
-"""Gradient and perturbation baselines through Captum (evaluation.md §1); not re-implemented.
+"""Gradient and perturbation baselines (evaluation.md §1): through Captum, except Grad-CAM,
+which maps token and NHWC layers to a grid (:mod:`genlens.core.models.families`).
 
 Each function takes a :class:`Problem` and resolved params and returns maps (B, H, W), higher =
 more salient. Channel reduction: gradient and SmoothGrad take the max of |grad| over channels
@@ -7,12 +8,14 @@ attribution over channels. Integrated gradients and occlusion use the classifier
 (zero in normalised space) as the baseline.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
+import torch.nn.functional as F
 from captum.attr import (
     InputXGradient,
     IntegratedGradients,
-    LayerAttribution,
-    LayerGradCam,
     NoiseTunnel,
     Occlusion,
     Saliency,
@@ -98,36 +101,56 @@ def smoothgrad(problem: Problem, params: dict) -> torch.Tensor:
 
 
 GRADCAM_PARAMS = {
-    "layer": Param("", doc="layer of classifier.net; empty = the last Conv2d"),
+    "layer": Param(
+        "",
+        doc="layer of classifier.net; empty = the architecture's default (CNN: last Conv2d, "
+        "ViT: last block's norm1, Swin/ConvNeXt: last stage)",
+    ),
 }
 
 
-def last_conv_layer(classifier: Classifier) -> str:
-    """Name of the last ``nn.Conv2d`` of ``classifier.net`` (``conv_head`` in EfficientNet-Lite)."""
-    modules = classifier.net.named_modules()
-    names = [name for name, module in modules if isinstance(module, nn.Conv2d)]
-    if not names:
-        raise ParameterError(f"{classifier.name} has no Conv2d layer; pass layer=... for grad-cam")
-    return names[-1]
-
-
 def check_gradcam(classifier: Classifier, params: dict) -> None:
-    """Resolve an empty layer name to the last conv layer; unknown names raise."""
-    params["layer"] = params["layer"] or last_conv_layer(classifier)
+    """Resolve an empty layer name to the architecture's default; unknown names raise."""
+    params["layer"] = params["layer"] or classifier.spatial_layer()
     classifier.layer(params["layer"])
 
 
-def grad_cam(problem: Problem, params: dict) -> torch.Tensor:
-    """Grad-CAM (ReLU) at ``layer``, upsampled bilinearly to the input size.
+@contextmanager
+def _output_as_leaf(layer: nn.Module) -> Iterator[list[torch.Tensor]]:
+    """Forward hook replacing ``layer``'s output by a detached copy that requires grad, so
+    autograd records only the network after ``layer`` (the part the backward pass needs);
+    yields a list holding that leaf after the forward pass."""
+    leaves: list[torch.Tensor] = []
 
-    The input does not require a gradient: Captum makes the layer's output the leaf, so
-    autograd records only the network after ``layer`` (the part the backward pass needs).
+    def hook(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> torch.Tensor:
+        if not torch.is_tensor(output):
+            raise ParameterError(f"grad-cam needs a layer that outputs a tensor, not {output!r}")
+        leaves[:] = [output.detach().requires_grad_(True)]
+        return leaves[0]
+
+    handle = layer.register_forward_hook(hook)
+    try:
+        yield leaves
+    finally:
+        handle.remove()
+
+
+def grad_cam(problem: Problem, params: dict) -> torch.Tensor:
+    """Grad-CAM (Selvaraju et al.) at ``layer``: ReLU of the activation channels weighted by
+    their spatially averaged gradient of the target logit, upsampled bilinearly to the input.
+
+    The activation and its gradient are mapped to (B, C, h, w) by the architecture family
+    (:meth:`~genlens.core.models.Classifier.spatial`), so token layers of vision transformers
+    (prefix tokens dropped) and Swin's NHWC stages work like CNN feature maps.
     """
-    layer = problem.classifier.layer(params["layer"])
-    cam = LayerGradCam(problem.classifier, layer).attribute(
-        problem.images, target=problem.target, relu_attributions=True
-    )
-    upsampled = LayerAttribution.interpolate(cam, problem.size, interpolate_mode="bilinear")
+    classifier, name = problem.classifier, params["layer"]
+    with _output_as_leaf(classifier.layer(name)) as leaves:
+        logits = classifier(problem.images)
+    (gradient,) = torch.autograd.grad(logits.gather(1, problem.target[:, None]).sum(), leaves)
+    activation = classifier.spatial(name, leaves[0].detach()).float()
+    weights = classifier.spatial(name, gradient).float().mean(dim=(2, 3), keepdim=True)
+    cam = (weights * activation).sum(dim=1, keepdim=True).relu()
+    upsampled = F.interpolate(cam, size=problem.size, mode="bilinear", align_corners=False)
     return _done(problem, upsampled[:, 0])
 
 

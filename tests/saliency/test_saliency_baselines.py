@@ -7,7 +7,6 @@ import torch
 
 from genlens.core.data import sample_image
 from genlens.core.saliency import explain
-from genlens.core.saliency.baselines import last_conv_layer
 
 FAST_PARAMS = {
     "gradient": {},
@@ -40,7 +39,7 @@ def test_maps_for_efficientnet_lite0(method, lite0, photos):
 
 
 def test_grad_cam_uses_the_last_conv_block(lite0, photos):
-    assert last_conv_layer(lite0) == "conv_head"
+    assert lite0.spatial_layer() == "conv_head"
     result = explain(lite0, photos[:1], method="grad-cam", target=281)
     assert result.params["layer"] == "conv_head"
     assert result.maps.min() >= 0  # ReLU'd Grad-CAM

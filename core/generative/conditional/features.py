@@ -36,9 +36,7 @@ def features_and_logits(
     """``(features (B, D), logits (B, K))`` of [0, 1] images (B, C, H, W); differentiable."""
     with classifier.capture([layer]) as record:
         logits = classifier(to_classifier_input(images, classifier))
-    activation = record.activations[layer]
-    pooled = activation.mean(dim=(2, 3)) if activation.ndim == 4 else activation.flatten(1)
-    return pooled.float(), logits.float()
+    return classifier.pooled(layer, record.activations[layer]).float(), logits.float()
 
 
 @torch.no_grad()
