@@ -14,6 +14,7 @@ from genlens.core.generative import (
     load_trained,
     trained_classifier,
 )
+from genlens.core.saliency import explain
 from genlens.demo.cli import app
 
 runner = CliRunner()
@@ -43,7 +44,8 @@ def _train(kind: str, out, *extra: str) -> dict:
         "--threads",
         "1",
     ]
-    result = runner.invoke(app, [*arguments, *TINY[kind], *extra])
+    tiny = [] if any("arch=" in item for item in extra) else TINY[kind]
+    result = runner.invoke(app, [*arguments, *tiny, *extra])
     assert result.exit_code == 0, result.output
     return json.loads((out / "card.json").read_text())
 
@@ -130,3 +132,25 @@ def test_fido_masks_are_binary_seeded_and_mixed():
     grid = fido_masks(20, 32, torch.Generator().manual_seed(0), kinds=("grid",))
     assert torch.equal(grid, grid[..., ::4, ::4].repeat_interleave(4, 2).repeat_interleave(4, 3))
     assert len(MASK_KINDS) == 3
+
+
+def test_classifier_with_a_timm_vit_trains_loads_and_explains(tmp_path):
+    """``-o arch=<timm name>``: the card records a timm ViT at the world's size and channels,
+    the folder loads strictly, Grad-CAM takes the ViT family's default layer, and options of
+    the small CNN are refused with it."""
+    vit = [
+        "-o",
+        'arch="vit_tiny_patch16_224"',
+        "-o",
+        'model_args={"patch_size": 8, "embed_dim": 24, "depth": 1, "num_heads": 2}',
+    ]
+    card = _train("classifier", tmp_path / "vit", *vit)
+    assert card["arch"]["type"] == "timm" and card["arch"]["img_size"] == 32
+    classifier = trained_classifier(tmp_path / "vit")
+    assert classifier.spatial_layer() == "blocks.0.norm1"
+    maps = explain(classifier, torch.rand(2, 1, 32, 32), method="grad-cam").maps
+    assert maps.shape == (2, 32, 32) and torch.isfinite(maps).all()
+    out = str(tmp_path / "x")
+    arguments = ["train", "classifier", "--dataset", "fmnist", "--out", out, "-o", "widths=[4]"]
+    refused = runner.invoke(app, [*arguments, *vit])
+    assert "apply to arch small_cnn only" in str(refused.exception)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import timm
 from torch import nn
 
 from genlens.core.device import resolve_device
@@ -19,8 +20,20 @@ from genlens.core.generative.prior import PriorNet
 from genlens.core.models import Classifier, Preprocessing, load_classifier
 from genlens.core.models.weights import load_state_dict
 
+
+def timm_network(model: str, **kwargs: Any) -> nn.Module:
+    """An untrained timm network ``model`` built with ``kwargs`` (e.g. ``img_size``, ``depth``)."""
+    if model not in timm.list_models():
+        raise ModelLoadError(f"unknown timm architecture {model!r}")
+    try:
+        return timm.create_model(model, pretrained=False, **kwargs)
+    except (TypeError, ValueError, AssertionError) as exc:
+        raise ModelLoadError(f"cannot build {model} with {kwargs}: {exc}") from None
+
+
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "small_cnn": SmallCNN,
+    "timm": timm_network,
     "infill_net": InfillNet,
     "prior_net": PriorNet,
     "discriminator": Discriminator,

@@ -63,36 +63,30 @@ class WorldTask(TrainTask):
 
 
 class ClassifierTask(WorldTask):
-    """Train a :class:`SmallCNN` classifier on a world (64x64 worlds use a stride-2 stem).
+    """Train a classifier on a world: a :class:`SmallCNN` (64x64 worlds use a stride-2 stem) or,
+    with ``arch``, any timm architecture at the world's size and channels.
 
-    Options: ``widths`` (three stage widths), ``weight_decay`` (AdamW), ``shift`` (max random
-    shift in px), ``stem_pool`` (full-resolution stem conv + max-pool instead of a strided
-    stem) and ``pooling`` (global pooling of the last stage: ``avg`` or ``max``).
+    Options: ``arch`` (``"small_cnn"`` or a timm name such as ``"vit_tiny_patch16_224"``),
+    ``model_args`` (further timm arguments, e.g. ``{"patch_size": 8, "depth": 4}``),
+    ``weight_decay`` (AdamW), ``shift`` (max random shift in px); for ``small_cnn`` only:
+    ``widths`` (three stage widths), ``stem_pool`` (full-resolution stem conv + max-pool instead
+    of a strided stem) and ``pooling`` (global pooling of the last stage: ``avg`` or ``max``).
     """
 
     DEFAULTS: ClassVar[dict[str, Any]] = {
+        "arch": "small_cnn",
+        "model_args": {},
         "widths": [16, 32, 64],
         "weight_decay": 5e-4,
         "shift": 2,
         "stem_pool": False,
         "pooling": "avg",
     }
+    CNN_ONLY = ("widths", "stem_pool", "pooling")
 
     def __init__(self, config: TrainConfig, device: torch.device):
         super().__init__(config, device)
-        pooling = self.options["pooling"]
-        if pooling not in GLOBAL_POOLS:
-            choices = ", ".join(GLOBAL_POOLS)
-            raise ParameterError(f"unknown pooling {pooling!r}; choose from {choices}")
-        self.arch = architecture(
-            "small_cnn",
-            channels=self.world.channels,
-            num_classes=len(self.world.labels),
-            widths=list(self.options["widths"]),
-            stem_stride=self.world.size // 32,
-            stem_pool=bool(self.options["stem_pool"]),
-            pooling=pooling,
-        )
+        self.arch = self._architecture(config)
         self.net = build(self.arch).to(device)
         self.modules = {"net": self.net}
         self.optimizers = {
@@ -104,6 +98,41 @@ class ClassifierTask(WorldTask):
         self.train_arrays = self.world.split("train")
         self.mean = torch.tensor(self.world.mean, device=device)
         self.std = torch.tensor(self.world.std, device=device)
+
+    def _architecture(self, config: TrainConfig) -> dict[str, Any]:
+        """The card's ``arch`` entry for the options."""
+        classes, channels = len(self.world.labels), self.world.channels
+        if self.options["arch"] != "small_cnn":
+            misplaced = sorted(set(config.options) & set(self.CNN_ONLY))
+            if misplaced:
+                raise ParameterError(f"options {misplaced} apply to arch small_cnn only")
+            model_args = self.options["model_args"]
+            if not isinstance(model_args, dict):
+                raise ParameterError("model_args must be a JSON object of timm arguments")
+            fixed = sorted(set(model_args) & {"num_classes", "in_chans", "img_size"})
+            if fixed:
+                raise ParameterError(f"model_args {fixed} are set by the world, not an option")
+            return architecture(
+                "timm",
+                model=self.options["arch"],
+                **model_args,
+                num_classes=classes,
+                in_chans=channels,
+                img_size=self.world.size,
+            )
+        pooling = self.options["pooling"]
+        if pooling not in GLOBAL_POOLS:
+            choices = ", ".join(GLOBAL_POOLS)
+            raise ParameterError(f"unknown pooling {pooling!r}; choose from {choices}")
+        return architecture(
+            "small_cnn",
+            channels=channels,
+            num_classes=classes,
+            widths=list(self.options["widths"]),
+            stem_stride=self.world.size // 32,
+            stem_pool=bool(self.options["stem_pool"]),
+            pooling=pooling,
+        )
 
     def logits(self, images: torch.Tensor) -> torch.Tensor:
         """Logits for uint8 images (B, C, H, W)."""
@@ -132,6 +161,12 @@ class ClassifierTask(WorldTask):
         )
         return {"test_accuracy": correct / len(images), "test_images": len(images)}
 
+    def _penultimate(self) -> str | None:
+        """The layer whose output is the pooled feature vector (``None``: no such module)."""
+        if self.arch["type"] == "small_cnn":
+            return PENULTIMATE
+        return "fc_norm" if hasattr(self.net, "fc_norm") else None
+
     def describe(self) -> dict[str, Any]:
         spec = self.world.preprocessing
         return {
@@ -139,7 +174,7 @@ class ClassifierTask(WorldTask):
             "arch": self.arch,
             "options": self.options,
             "labels": list(self.world.labels),
-            "penultimate": PENULTIMATE,
+            "penultimate": self._penultimate(),
             "preprocessing": {
                 "input_size": list(spec.input_size),
                 "mean": list(spec.mean),
