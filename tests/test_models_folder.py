@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import timm
 import torch
+from safetensors.torch import save_file
 from timm.models._hub import save_for_hf
 
 from genlens.core.errors import ModelLoadError
@@ -76,3 +77,14 @@ def test_broken_folders_are_one_line_errors(folder, breakage, message) -> None:
     with pytest.raises(ModelLoadError, match=message) as caught:
         ModelSpec.parse(str(path)).load("cpu")
     assert "\n" not in str(caught.value)
+
+
+def test_a_swin_weights_file_infers_its_classes_from_timms_head(tmp_path: Path) -> None:
+    """safetensors sorts keys, so Swin's last matrix is a block's, not ``head.fc``: the class
+    count comes from timm's classifier name (it was inferred as 768 and failed to load)."""
+    arch = "swin_tiny_patch4_window7_224"
+    net = timm.create_model(arch, pretrained=False, num_classes=5)
+    path = tmp_path / "swin.safetensors"
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, path)
+    classifier = load_classifier(path, arch=arch, device="cpu")
+    assert len(classifier.labels) == 5 and classifier.spatial_layer() == "layers.3"

@@ -7,6 +7,7 @@ from typing import Any
 import timm
 import torch
 import torchvision
+from timm.models import get_pretrained_cfg_value
 from torch import nn
 
 from genlens.core.device import resolve_device
@@ -86,7 +87,7 @@ def load_classifier(
         num_classes = num_classes or len(labels or []) or _probe_classes(net, preprocessing)
     else:
         state_dict = load_state_dict(path)
-        num_classes = num_classes or _infer_num_classes(state_dict, path)
+        num_classes = num_classes or _infer_num_classes(state_dict, path, arch)
         net = build_architecture(arch, num_classes, preprocessing.channels, model_args, path)
         _load_strict(net, state_dict, path, arch)
     labels = list(labels) if labels is not None else [f"class {i}" for i in range(num_classes)]
@@ -125,7 +126,14 @@ def build_architecture(
     )
 
 
-def _infer_num_classes(state_dict: dict[str, torch.Tensor], path: Path) -> int:
+def _infer_num_classes(state_dict: dict[str, torch.Tensor], path: Path, arch: str) -> int:
+    """Rows of the classifier weight: timm's ``pretrained_cfg["classifier"]`` layer for a timm
+    architecture (safetensors files sort their keys, so Swin's ``head.fc`` is not the last
+    matrix), else the last 2-D tensor (torchvision's ``fc`` / ``classifier.N``)."""
+    head = get_pretrained_cfg_value(arch, "classifier") if arch in timm.list_models() else None
+    weight = state_dict.get(f"{head}.weight") if isinstance(head, str) else None
+    if weight is not None and weight.ndim == 2:
+        return int(weight.shape[0])
     matrices = [tensor for tensor in state_dict.values() if tensor.ndim == 2]
     if not matrices:
         raise ModelLoadError(f"{path.name}: cannot infer the number of classes; pass num_classes")
