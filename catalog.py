@@ -64,6 +64,7 @@ for _model in zoo_of_kind("classifier"):
 # Saliency methods: counterfactual mask optimisers, Captum baselines, RISE, reference maps.
 for _name, _target in (
     ("fido-ssr", "genlens.core.saliency.methods:FIDO_SSR"),
+    ("fido-ssr-fast", "genlens.core.saliency.methods:FIDO_SSR_FAST"),
     ("fido-sdr", "genlens.core.saliency.methods:FIDO_SDR"),
     ("bbmp-ssr", "genlens.core.saliency.methods:BBMP_SSR"),
     ("bbmp-sdr", "genlens.core.saliency.methods:BBMP_SDR"),
@@ -121,6 +122,7 @@ for _name in (
     )
 for _name, _target in (
     ("imagenet-photos", "IMAGENET_PHOTOS_SUITE"),
+    ("imagenet-photos-val", "IMAGENET_PHOTOS_VAL_SUITE"),
     ("blockfashion-gt", "BLOCKFASHION_GT_SUITE"),
     ("fmnist", "FMNIST_SUITE"),
     ("oracle-blocks", "ORACLE_BLOCKS_SUITE"),

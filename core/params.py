@@ -7,7 +7,7 @@ visualization, the diagnostic job) and checks what it is given with :func:`resol
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from genlens.core import defaults
@@ -110,3 +110,15 @@ def resolve_params(
     resolved = {name: spec.default for name, spec in specs.items()}
     resolved.update({name: specs[name].check(name, value) for name, value in given.items()})
     return resolved
+
+
+def with_defaults(specs: Mapping[str, Param], **new: Any) -> dict[str, Param]:
+    """``specs`` with the defaults in ``new`` (each checked against its declaration): a preset
+    of a family declares its parameters once, through the family's declaration."""
+    unknown = sorted(set(new) - set(specs))
+    if unknown:
+        raise ParameterError(f"no parameter(s) {unknown} to set a default for")
+    return {
+        name: replace(spec, default=spec.check(name, new[name])) if name in new else spec
+        for name, spec in specs.items()
+    }

@@ -11,6 +11,13 @@ from genlens.core.saliency import get_method
 from genlens.demo.choices import WORKER_PRECISION
 
 
+def method_steps(method: str) -> int | None:
+    """The steps ``method`` declares by default (None for methods without steps): what the
+    forms' steps control shows when the method is chosen, so a preset runs as declared."""
+    params = get_method(method).params
+    return params["steps"].default if "steps" in params else None
+
+
 def explain_spec(
     image: str | bytes,
     model: str,

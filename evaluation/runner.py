@@ -4,9 +4,10 @@ Each row: suite, method, parameters, per-metric mean with a 95% bootstrap interv
 cascading-randomisation sanity curve when the suite asks for it, runtime per image, peak memory,
 versions, a hash of the inputs and of the classifier's weights. Rows are appended to
 ``<out>/results.jsonl`` as they finish; a rerun skips rows already there (same suite, method,
-parameters with every default written out, precision and classifier weights), so an
-interrupted benchmark resumes where it stopped, while a retrained classifier, a changed default
-or another precision is evaluated anew (bf16 rows stand beside fp32 ones).
+parameters with every default written out, precision, classifier weights and the suite's
+inputs), so an interrupted benchmark resumes where it stopped, while a retrained classifier, a
+changed default, other images or another precision is evaluated anew (bf16 rows stand beside
+fp32 ones).
 """
 
 import hashlib
@@ -91,9 +92,10 @@ class ResultRow:
         """(suite, method, in-filler and parameters, precision): one leaderboard line."""
         return _board_key(self.suite, self.method, self.infill, self.params, self.precision)
 
-    def key(self) -> tuple[str, str, str, str, str]:
-        """:meth:`board_key` and the classifier weights: one stored result."""
-        return *self.board_key(), self.model_hash
+    def key(self) -> tuple[str, str, str, str, str, str]:
+        """:meth:`board_key`, the classifier weights and the suite's inputs: one stored result
+        (a suite whose images changed is a new result, not a stale resumed one)."""
+        return *self.board_key(), self.model_hash, self.inputs_hash
 
     @property
     def label(self) -> str:
@@ -291,12 +293,14 @@ def _run(
     loaded = LoadedSuite.load(suite_name, device, model)
     suite = loaded.suite
     precision = loaded.classifier.policy.precision
+    inputs_hash = _inputs_hash(loaded.data)
     keys = {
         (m, i): (
             *_board_key(
                 suite.name, m, i, resolved_params(m, suite.method_params.get(m, {})), precision
             ),
             loaded.model_hash,
+            inputs_hash,
         )
         for m, i in entries
     }

@@ -10,7 +10,7 @@ from genlens.core.models import Classifier, Preprocessing, register_classifier
 from genlens.core.saliency import explain
 from genlens.evaluation.leaderboard import leaderboard_table, write_outputs
 from genlens.evaluation.runner import bootstrap, load_rows, run_benchmark
-from genlens.evaluation.suites import Suite, SuiteData, register_suite
+from genlens.evaluation.suites import Suite, SuiteData, get_suite, register_suite
 
 SIZE = 16
 
@@ -32,13 +32,13 @@ def _patch_classifier() -> Classifier:
     )
 
 
-def _patch_data(classifier: Classifier) -> SuiteData:
+def _patch_data(classifier: Classifier, count: int = 6) -> SuiteData:
     generator = torch.Generator().manual_seed(0)
-    images = torch.rand(6, 1, SIZE, SIZE, generator=generator) * 0.3
+    images = torch.rand(count, 1, SIZE, SIZE, generator=generator) * 0.3
     images[:, :, 2:8, 8:14] = 1.0
-    masks = torch.zeros(6, SIZE, SIZE, dtype=torch.bool)
+    masks = torch.zeros(count, SIZE, SIZE, dtype=torch.bool)
     masks[:, 2:8, 8:14] = True
-    return SuiteData(images, torch.ones(6, dtype=torch.long), masks)
+    return SuiteData(images, torch.ones(count, dtype=torch.long), masks)
 
 
 def _tiny_cnn_classifier() -> Classifier:
@@ -190,6 +190,19 @@ def test_bf16_rows_stand_beside_fp32_rows_and_resume(tmp_path):
     assert len(load_rows(tmp_path / "results.jsonl")) == 2  # not taken for the fp32 row
     again = run_benchmark("test-patch", ["gradient"], tmp_path, device="cpu", model=spec)
     assert again == bf16 and len(load_rows(tmp_path / "results.jsonl")) == 2
+
+
+def test_a_suite_whose_images_changed_is_evaluated_anew(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from genlens.evaluation import runner
+
+    first = run_benchmark("test-patch", ["gradient"], tmp_path, device="cpu")[0]
+    grown = replace(get_suite("test-patch"), load=lambda c: _patch_data(c, count=8))
+    monkeypatch.setattr(runner, "get_suite", lambda name: grown)
+    second = run_benchmark("test-patch", ["gradient"], tmp_path, device="cpu")[0]
+    assert (first.images, second.images) == (6, 8) and first.inputs_hash != second.inputs_hash
+    assert len(load_rows(tmp_path / "results.jsonl")) == 2  # not the stale 6-image row
 
 
 def test_bench_cli_refuses_a_precision_without_a_model(tmp_path):

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from genlens.core import defaults
 from genlens.core.errors import GenlensError
 from genlens.db.models import Job, JobArtifact
 from genlens.worker.client import JobClient, aggregate
@@ -115,7 +116,10 @@ def test_oversized_upload_file_is_rejected_before_reading(
 
 def test_same_spec_returns_the_same_job(client: JobClient) -> None:
     first = client.submit({**EXPLAIN, "steps": 5})
-    assert client.submit({**EXPLAIN, "steps": 5, "method": "fido-ssr", "seed": 0}) == first
+    assert (
+        client.submit({**EXPLAIN, "steps": 5, "method": defaults.EXPLAIN_METHOD, "seed": 0})
+        == first
+    )
     assert client.submit({**EXPLAIN, "steps": 5, "seed": 1}) != first
     upload = client.submit({**EXPLAIN, "image": _png(32)})
     assert client.submit({**EXPLAIN, "image": _png(32)}) == upload

@@ -43,22 +43,42 @@ def _matplotlib(filename: str) -> Callable[[], np.ndarray]:
     return load
 
 
-def _stereo_left() -> np.ndarray:
-    from skimage import data
+def _stereo(view: int) -> Callable[[], np.ndarray]:
+    def load() -> np.ndarray:
+        from skimage import data
 
-    return data.stereo_motorcycle()[0]
+        return data.stereo_motorcycle()[view]
 
+    return load
+
+
+_SKIMAGE_PHOTOS = (
+    "astronaut",
+    "chelsea",
+    "coffee",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "retina",
+    "rocket",
+    "brick",
+    "camera",
+    "cell",
+    "clock",
+    "coins",
+    "grass",
+    "gravel",
+    "microaneurysms",
+    "moon",
+    "page",
+    "text",
+)
+"""Every photograph scikit-image ships (offline-assets.md §3), colour then grayscale; its
+synthetic images (colorwheel, logo, checkerboard, phantom, horse) are not photos."""
 
 SAMPLES: dict[str, Callable[[], np.ndarray]] = {
-    "astronaut": _skimage("astronaut"),
-    "camera": _skimage("camera"),
-    "chelsea": _skimage("chelsea"),
-    "coffee": _skimage("coffee"),
-    "coins": _skimage("coins"),
-    "hubble_deep_field": _skimage("hubble_deep_field"),
-    "immunohistochemistry": _skimage("immunohistochemistry"),
-    "rocket": _skimage("rocket"),
-    "motorcycle": _stereo_left,
+    **{name: _skimage(name) for name in _SKIMAGE_PHOTOS},
+    "motorcycle": _stereo(0),
+    "motorcycle_right": _stereo(1),
     "china": _sklearn("china.jpg"),
     "flower": _sklearn("flower.jpg"),
     "grace_hopper": _matplotlib("grace_hopper.jpg"),

@@ -5,7 +5,7 @@ salient region used for the counterfactuals, and which counterfactual view it re
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import torch
@@ -16,7 +16,7 @@ from genlens.core.params import Param
 from genlens.core.registries import METHODS
 from genlens.core.saliency import baselines
 from genlens.core.saliency.bbmp import BBMP_PARAMS, bbmp
-from genlens.core.saliency.fido import FIDO_PARAMS, fido
+from genlens.core.saliency.fido import FIDO_FAST_PARAMS, FIDO_PARAMS, fido
 from genlens.core.saliency.noise import SampleNoise
 from genlens.core.saliency.problem import Problem
 from genlens.core.saliency.rise import RISE_PARAMS, rise
@@ -83,6 +83,8 @@ FIDO_SSR = Method(
     "kept",
     uses_infiller=True,
 )
+FIDO_SSR_FAST = replace(FIDO_SSR, name="fido-ssr-fast", params=FIDO_FAST_PARAMS)
+"""FIDO-SSR with the fast preset's defaults (the demo's method; see FIDO_FAST_PARAMS)."""
 FIDO_SDR = Method(
     "fido-sdr", partial(fido, objective="sdr"), FIDO_PARAMS, sampled_region, uses_infiller=True
 )

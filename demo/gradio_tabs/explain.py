@@ -19,10 +19,8 @@ from genlens.demo.choices import (
 from genlens.demo.gradio_tabs.common import UPLOAD_TYPES, remember, reporter, user_errors
 from genlens.demo.job_outputs import REGION_COLOURS, explain_view, map_image, salient_regions
 from genlens.demo.jobs import follow
-from genlens.demo.specs import explain_spec, image_reference
+from genlens.demo.specs import explain_spec, image_reference, method_steps
 from genlens.worker.client import JobClient
-
-DEFAULT_STEPS = 60
 
 
 def preview(upload: str | None, sample: str | None, limits: ImageLimits) -> Image.Image | None:
@@ -98,9 +96,9 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
             steps = gr.Slider(
                 5,
                 300,
-                value=DEFAULT_STEPS,
+                value=method_steps(defaults.EXPLAIN_METHOD),
                 step=5,
-                label="steps (FIDO, BBMP, integrated gradients)",
+                label="steps (FIDO, BBMP, integrated gradients; the method's default)",
             )
             precision = gr.Dropdown(
                 precision_choices(),
@@ -127,6 +125,11 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
     def show(upload: str | None, sample: str | None) -> Image.Image | None:
         return preview(upload, sample, client.settings.upload_limits)
 
+    def declared_steps(name: str) -> Any:
+        chosen = method_steps(name)
+        return gr.update() if chosen is None else gr.update(value=chosen)
+
+    method.change(declared_steps, method, steps, api_name=False)
     for source in (upload, sample):
         source.change(show, [upload, sample], shown, api_name=False)
     button.click(

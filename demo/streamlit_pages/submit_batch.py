@@ -34,7 +34,9 @@ with left:
     methods = st.multiselect("methods", method_choices(), default=["grad-cam"])
 with right:
     infill = st.selectbox("in-filler", infiller_choices())
-    steps = st.slider("steps (FIDO, BBMP, integrated gradients)", 5, 300, 60, step=5)
+    steps = st.slider(
+        "steps (FIDO, BBMP, integrated gradients; 0 = each method's default)", 0, 300, 0, step=5
+    )
     labels = dict((value, label) for label, value in precision_choices())
     precision = st.selectbox("precision", list(labels), format_func=labels.get)
 
@@ -48,7 +50,7 @@ if st.button("Submit batch", type="primary"):
             ]
         images += [file.getvalue() for file in files or []]
         images += [f"sample:{name}" for name in samples]
-        specs = batch_specs(images, methods, model, infill, steps, precision=precision)
+        specs = batch_specs(images, methods, model, infill, steps or None, precision=precision)
         batch_id = client().submit_batch(specs)
     except GenlensError as exc:
         st.error(str(exc))

@@ -1,5 +1,7 @@
 """The built-in suites (registered by name in :mod:`genlens.catalog`)."""
 
+from collections.abc import Callable
+
 import torch
 
 from genlens.core.data import fashion_mnist, oracle_blocks, resolve_image
@@ -16,12 +18,40 @@ IMAGENET_PHOTOS = (
     "rocket",
     "motorcycle",
     "grace_hopper",
+    "motorcycle_right",
+    "retina",
+    "brick",
+    "clock",
+    "microaneurysms",
+    "moon",
+    "text",
 )
+"""The test split of the shipped photos: every one that EfficientNet-Lite0 classifies with
+top-1 probability >= :data:`PHOTO_CONFIDENCE` (9 colour photos, then 6 grayscale ones, as only
+9 colour photos pass; tests/test_photo_suites.py checks the rule against the model)."""
+
+IMAGENET_PHOTOS_VAL = (
+    "astronaut",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "cell",
+    "coins",
+    "grass",
+    "gravel",
+    "page",
+)
+"""The validation split: the other shipped photos (top-1 probability below the threshold).
+Method presets for photos are chosen on these, never on :data:`IMAGENET_PHOTOS`."""
+
+PHOTO_CONFIDENCE = 0.2
 
 
-def _imagenet_photos(classifier: Classifier) -> SuiteData:
-    images = classifier.prepare([resolve_image(f"sample:{name}") for name in IMAGENET_PHOTOS])
-    return SuiteData(images, classifier.predict(images).argmax(dim=1).cpu())
+def _photos(names: tuple[str, ...]) -> Callable[[Classifier], SuiteData]:
+    def load(classifier: Classifier) -> SuiteData:
+        images = classifier.prepare([resolve_image(f"sample:{name}") for name in names])
+        return SuiteData(images, classifier.predict(images).argmax(dim=1).cpu())
+
+    return load
 
 
 def _blockfashion_test(classifier: Classifier, count: int = 64) -> SuiteData:
@@ -76,12 +106,24 @@ _GROUND_TRUTH_METRICS = (
 perturbation curves."""
 
 
+_PHOTO_METRICS = ("deletion", "insertion", "saliency-metric")
+
 IMAGENET_PHOTOS_SUITE = Suite(
     "imagenet-photos",
     "efficientnet_lite0",
-    _imagenet_photos,
-    ("deletion", "insertion", "saliency-metric"),
-    "EfficientNet-Lite0 on the 8 shipped photos, predicted class",
+    _photos(IMAGENET_PHOTOS),
+    _PHOTO_METRICS,
+    f"EfficientNet-Lite0 on the {len(IMAGENET_PHOTOS)} shipped photos it classifies with "
+    f"p >= {PHOTO_CONFIDENCE}, predicted class",
+    batch_size=4,
+)
+
+IMAGENET_PHOTOS_VAL_SUITE = Suite(
+    "imagenet-photos-val",
+    "efficientnet_lite0",
+    _photos(IMAGENET_PHOTOS_VAL),
+    _PHOTO_METRICS,
+    f"validation split: the other {len(IMAGENET_PHOTOS_VAL)} shipped photos, predicted class",
     batch_size=4,
 )
 

@@ -176,3 +176,22 @@ def test_string_parameters_take_only_their_choices(patch_classifier, patch_image
 
     with pytest.raises(ParameterError, match="must be one of grid, pixel"):
         explain(patch_classifier, patch_images, method="fido-ssr", noise="cells", steps=1)
+
+
+def test_the_fast_preset_is_fido_ssr_with_its_declared_defaults(patch_classifier, patch_images):
+    fast = explain(patch_classifier, patch_images, method="fido-ssr-fast", reg=4e-4)
+    preset = {"steps": 80, "samples": 4, "grid_stride": 8, "reg": 4e-4}
+    full = explain(patch_classifier, patch_images, method="fido-ssr", **preset)
+    assert torch.equal(fast.maps, full.maps)
+    assert {k: fast.params[k] for k in preset} == preset
+
+
+def test_a_preset_default_is_checked_against_the_declaration():
+    from genlens.core.errors import ParameterError
+    from genlens.core.params import with_defaults
+    from genlens.core.saliency.fido import FIDO_PARAMS
+
+    with pytest.raises(ParameterError, match="steps"):
+        with_defaults(FIDO_PARAMS, steps=0)
+    with pytest.raises(ParameterError, match="no parameter"):
+        with_defaults(FIDO_PARAMS, stride=8)
