@@ -60,12 +60,13 @@ def check(out: Path) -> None:
     classes = data.target.cpu()
     report = {"suite": TEST_SUITE, "images": len(data.images), "seconds_per_image": seconds}
     for name in ("deletion", "insertion"):
+        aggregate = metric(name).aggregate
         difference = values[PRESET][name] - values["grad-cam"][name]
         report[name] = {
-            method: asdict(bootstrap(values[method][name], classes, _mean, seed))
+            method: asdict(bootstrap(values[method][name], classes, aggregate, seed))
             for method in values
         }
-        report[name]["difference"] = asdict(bootstrap(difference, classes, _mean, seed))
+        report[name]["difference"] = asdict(bootstrap(difference, classes, aggregate, seed))
         report[name]["per_image"] = {m: values[m][name].tolist() for m in values}
         print(
             f"{name:9s} {PRESET} {report[name][PRESET]['value']:.3f}  grad-cam "
@@ -75,10 +76,6 @@ def check(out: Path) -> None:
         )
     print(f"seconds per image: {seconds}")
     out.write_text(json.dumps(report, indent=2) + "\n")
-
-
-def _mean(values: torch.Tensor, _classes: torch.Tensor) -> float:
-    return float(values.mean())
 
 
 def main() -> None:
@@ -117,12 +114,9 @@ def search(out: Path) -> None:
             f"{row.method:9s} {row.infill:11s} {row.seconds_per_image:6.1f} s  "
             f"deletion {deletion['value']:.3f} [{deletion['low']:.3f}, {deletion['high']:.3f}]  "
             f"insertion {insertion['value']:.3f} [{insertion['low']:.3f}, {insertion['high']:.3f}]"
-            f"  {json.dumps({k: row.params[k] for k in ('steps', 'samples', 'grid_stride', 'lr')})}"
-            if row.method.startswith("fido")
-            else f"{row.method:9s} {row.seconds_per_image:6.1f} s  deletion {deletion['value']:.3f}"
-            f"  insertion {insertion['value']:.3f}"
+            f"  {json.dumps(row.params)}"
         )
-    fido_rows = [r for r in records[1:] if r["within_budget"]]
+    fido_rows = [r for r in records if r["method"] != "grad-cam" and r["within_budget"]]
     chosen = max(fido_rows, key=lambda r: r["score"]) if fido_rows else None
     out.write_text(
         json.dumps(
