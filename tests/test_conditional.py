@@ -32,7 +32,7 @@ from genlens.core.generative.worlds import WORLDS, World, get_world
 from genlens.core.training import TrainConfig, Trainer, task_factory
 
 
-@pytest.mark.parametrize("injection", ["tiled", "flat"])
+@pytest.mark.parametrize("injection", ["tiled", "flat", "film"])
 @pytest.mark.parametrize(
     ("c_dim", "size", "channels"),
     [(2, 16, 1), (10, 32, 3), (96, 32, 1), (128, 64, 3), (64, 112, 3)],
@@ -40,7 +40,7 @@ from genlens.core.training import TrainConfig, Trainer, task_factory
 def test_injection_and_network_shapes(injection, c_dim, size, channels):
     images, condition = torch.rand(2, channels, size, size), torch.randn(2, c_dim)
     injected = inject(images, condition, injection)
-    extra = c_dim if injection == "tiled" else 1
+    extra = {"tiled": c_dim, "flat": 1, "film": 0}[injection]
     assert injected.shape == (2, channels + extra, size, size)
     assert torch.equal(injected[:, :channels], images)
     generator = ConditionalGenerator(c_dim, channels, size, 4, 1, injection)
@@ -72,6 +72,55 @@ def test_flat_map_generalises_the_original_8x8_layout():
     for row in range(10):
         for column in range(9):
             assert layout[row, column] == patch[row % 4, column % 4]
+
+
+def test_film_starts_unconditioned_and_then_follows_the_condition():
+    torch.manual_seed(0)
+    generator = ConditionalGenerator(6, 3, 16, 4, 1, "film", output="residual").eval()
+    plain = ConditionalGenerator(6, 3, 16, 4, 1, "flat", output="residual")
+    assert "main.4.modulation.weight" in generator.state_dict()
+    assert not any("modulation" in key for key in plain.state_dict())
+    images = torch.rand(2, 3, 16, 16)
+    first, second = torch.randn(2, 6), torch.randn(2, 6)
+    with torch.no_grad():
+        assert torch.equal(generator(images, first), generator(images, second))
+        for parameter in generator.parameters():
+            parameter.add_(0.1 * torch.randn_like(parameter))
+        assert not torch.allclose(generator(images, first), generator(images, second))
+        norm = generator.main[4]
+        x = torch.randn(2, 8, 8, 8)
+        scale, shift = norm.modulation(first).view(2, 2, 8, 1, 1).unbind(1)
+        expected = norm.norm(x) * (1 + scale) + shift
+        torch.testing.assert_close(norm(x, first), expected)
+
+
+def test_resize_upsampling_keeps_shapes_without_transposed_convs():
+    generator = ConditionalGenerator(5, 3, 32, 4, 1, "film", 3, "residual", "resize")
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in generator.modules())
+    images = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(generator(images, torch.randn(2, 5)), images)  # residual starts at x
+
+
+def test_difference_condition_codes_the_change_from_the_own_features():
+    torch.manual_seed(0)
+    model = ConditionalModel(4, 3, 16, 4, 1, "film", components=2, condition="difference")
+    model.feature_mean.fill_(0.5)
+    model.feature_std.fill_(2.0)
+    for parameter in model.generator.parameters():
+        parameter.data.add_(0.1 * torch.randn_like(parameter))
+    images, own, wanted = torch.rand(2, 3, 16, 16), torch.randn(2, 4), torch.randn(2, 4)
+    with torch.no_grad():
+        expected = model.generator(images, (wanted - own) / 2.0)
+        torch.testing.assert_close(model(images, wanted, own), expected)
+        torch.testing.assert_close(model(images, own, own), model.generator(images, 0 * own))
+        absolute = ConditionalModel(4, 3, 16, 4, 1, "film", components=2)
+        absolute.load_state_dict(model.state_dict())
+        torch.testing.assert_close(
+            absolute(images, wanted, own), model.generator(images, absolute.standardise(wanted))
+        )
+    with pytest.raises(ValueError, match="own features"):
+        model(images, wanted)
 
 
 def test_injection_is_a_real_enum():

@@ -74,6 +74,12 @@ def test_render_with_and_interpolate_end_at_the_requested_features():
 
 def test_world_references_and_errors():
     assert resolve_reference("fmnist:test:3").size == (32, 32)
+    astronaut = resolve_reference("faces:photo:astronaut")
+    assert astronaut.mode == "RGB" and astronaut.width == astronaut.height == 140
+    lfw = resolve_reference("faces:photo:lfw_1")
+    assert lfw.size == (25, 25) and lfw.getpixel((12, 12))[0] == lfw.getpixel((12, 12))[2]
+    with pytest.raises(ImageError, match="unknown face photo 'nobody'"):
+        resolve_reference("faces:photo:nobody")
     with pytest.raises(ImageError, match="out of range"):
         resolve_reference("fmnist:test:99999")
     with pytest.raises(ModelLoadError, match="not a conditional"):

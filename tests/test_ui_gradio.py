@@ -169,6 +169,15 @@ def test_generate_traversal_grid(client: Client) -> None:
     assert width >= 4 * 32 and height >= 32
 
 
+def test_generate_on_a_real_face_photo(client: Client) -> None:
+    grid, _, columns, summary = client.predict(
+        "faces-conditional", None, "faces:photo:astronaut", [1], [90], None, api_name="/generate"
+    )
+    assert "input classified as" in summary
+    assert [row[0] for row in columns["data"]] == ["pc1@q90", "reconstruction"]
+    assert Image.open(grid).size[0] >= 3 * 64
+
+
 def test_jobs_details_and_cancel(client: Client, deployment: Deployment) -> None:
     job_id = deployment.client.submit(
         {"kind": "sleep", "steps": 400, "seconds": 0.05, "tag": "ui-cancel"}

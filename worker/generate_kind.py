@@ -16,10 +16,10 @@ from genlens.core import defaults
 from genlens.core.data import to_pil
 from genlens.core.errors import ParameterError
 from genlens.core.generative.conditional.api import (
-    WORLD_REFERENCE,
     ConditionalGAN,
     edit,
     grid_image,
+    is_world_reference,
     load_conditional,
     render_with,
     resolve_reference,
@@ -34,8 +34,9 @@ FIELDS = {"model", "image", "traverse", "quantiles", "target_image"}
 
 
 def _reference(value: Any, context: SubmitContext, name: str) -> str:
-    """World images (``fmnist:test:12``) stay references; anything else is checked and stored."""
-    if isinstance(value, str) and WORLD_REFERENCE.match(value):
+    """World images (``fmnist:test:12``, ``faces:photo:astronaut``) stay references; anything
+    else is checked and stored."""
+    if is_world_reference(value):
         resolve_reference(value)  # index and world are checked now, not in the worker
         return value
     return context.image(value, name)
@@ -43,9 +44,10 @@ def _reference(value: Any, context: SubmitContext, name: str) -> str:
 
 def validate_generate(spec: Mapping[str, Any], context: SubmitContext) -> dict[str, Any]:
     """Parameters of a ``generate`` job: ``model`` (a shipped conditional generator),
-    ``image`` (sample:NAME, file, bytes, artifact or ``WORLD:SPLIT:INDEX``), ``traverse``
-    (1-based principal components, default [1, 2, 3]), ``quantiles`` (percent, default
-    [10, 50, 90]) and optional ``target_image`` whose features replace the image's own."""
+    ``image`` (sample:NAME, file, bytes, artifact, ``WORLD:SPLIT:INDEX`` or
+    ``faces:photo:NAME``), ``traverse`` (1-based principal components, default [1, 2, 3]),
+    ``quantiles`` (percent, default [10, 50, 90]) and optional ``target_image`` whose
+    features replace the image's own."""
     check_keys("generate", spec, FIELDS)
     shipped = [model.name for model in zoo_of_kind("conditional")]
     model = spec.get("model", shipped[0] if shipped else None)
@@ -77,7 +79,7 @@ def _model(name: str, device: str) -> ConditionalGAN:
 def _prepared(context: JobContext, model: ConditionalGAN, reference: str) -> torch.Tensor:
     """(1, C, S, S) in [0, 1]: the referenced image at the model's size and channels."""
     mode = "L" if model.channels == 1 else "RGB"
-    if WORLD_REFERENCE.match(reference):
+    if is_world_reference(reference):
         image = resolve_reference(reference).convert(mode)
     else:
         image = context.image(reference, mode=mode)

@@ -7,14 +7,22 @@ stored as uint8 in ``<cache>/faces-dcgan/<split>-seed<seed>-<count>.npy`` (cache
 ``$GENLENS_CACHE_DIR`` or ``~/.cache/genlens``), so the data are generated once per machine and
 identical everywhere (same torch version). Labels are all 0 (one class, ``face``): the faces
 carry no annotations; the expression classifier supplies features, not labels.
+
+:data:`PHOTO_FACES` are real photographed faces that ship with the packages, cropped to the
+DCGAN faces' framing (the face filling the square): the astronaut (Eileen Collins) and
+Grace Hopper photos, and three faces of scikit-image's ``lfw_subset`` (25x25 grayscale, shown as
+RGB). ``faces:photo:NAME`` names them wherever a world image reference is accepted.
 """
 
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
+from genlens.core.data import sample_image
 from genlens.core.data.blockfashion import default_cache_dir
+from genlens.core.errors import ImageError
 from genlens.core.featviz.generator_prior import DCGANFacePrior
 
 SPLITS = {"train": (6000, 0), "val": (500, 1), "test": (1000, 2)}
@@ -48,3 +56,23 @@ def faces_split(split: str, seed: int = 0, cache_dir: str | Path | None = None) 
     np.save(temporary, images)
     temporary.replace(path)
     return images
+
+
+PHOTO_CROPS = {"astronaut": (160, 30, 300, 170), "grace_hopper": (125, 110, 395, 380)}
+"""Shipped photo -> face box (left, upper, right, lower) in pixels."""
+LFW_FACES = {"lfw_0": 0, "lfw_1": 20, "lfw_2": 40}
+"""Name -> index into scikit-image's ``lfw_subset`` (its first 100 images are faces)."""
+PHOTO_FACES = (*PHOTO_CROPS, *LFW_FACES)
+"""Names of the real face photos, in display order."""
+
+
+def photo_face(name: str) -> Image.Image:
+    """The real face ``name`` of :data:`PHOTO_FACES` as a square RGB PIL image."""
+    if name in PHOTO_CROPS:
+        return sample_image(name).crop(PHOTO_CROPS[name])
+    if name in LFW_FACES:
+        from skimage.data import lfw_subset
+
+        gray = (lfw_subset()[LFW_FACES[name]] * 255).round().astype(np.uint8)
+        return Image.fromarray(gray).convert("RGB")
+    raise ImageError(f"unknown face photo {name!r}; choose from {', '.join(PHOTO_FACES)}")

@@ -23,7 +23,12 @@ feature/output heads, dist = MSE or CCC (``distance``)):
 
 Option ``output`` (``direct`` | ``residual``,
 :class:`~genlens.core.generative.conditional.nets.Output`)
-chooses whether G redraws the image (StarGAN, default) or adds a bounded change to its input.
+chooses whether G redraws the image (StarGAN, default) or adds a bounded change to its input;
+``upsampling`` (``transposed`` | ``resize``,
+:class:`~genlens.core.generative.conditional.nets.Upsampling`) how its decoder up-samples;
+``condition`` (``absolute`` | ``difference``,
+:class:`~genlens.core.generative.conditional.nets.Condition`) whether G sees c' or c' - f(x)
+(the cycle then asks f(x) - c' of the edit, the identity term a zero code).
 
 Data: the world's training images with their features and logits, computed once at start.
 """
@@ -71,6 +76,8 @@ class ConditionalTask(WorldTask):
         "lambda_id": 0.0,
         "lambda_tv": 0.0,
         "output": "direct",
+        "upsampling": "transposed",
+        "condition": "absolute",
         "predict_outputs": False,
         "lambda_pred": 1.0,
         "n_critic": 5,
@@ -107,6 +114,8 @@ class ConditionalTask(WorldTask):
             downsamplings=options["downsamplings"],
             components=min(options["components"], features.shape[1]),
             output=options["output"],
+            upsampling=options["upsampling"],
+            condition=options["condition"],
         )
         self.model: ConditionalModel = build(self.arch).to(device)
         fit_editor(self.model, features)
@@ -149,8 +158,9 @@ class ConditionalTask(WorldTask):
         options = self.options
         iteration = self._iteration()
 
+        code = self.model.code
         with torch.no_grad():
-            fake = self.model.generator(images, target)
+            fake = self.model.generator(images, code(target, own))
         real_score, real_features, real_outputs = self.critic(images)
         fake_score = self.critic(fake)[0]
         critic_feature = self.distance(real_features, own)
@@ -174,11 +184,11 @@ class ConditionalTask(WorldTask):
         if (iteration + 1) % options["n_critic"]:
             return losses
 
-        fake = self.model.generator(images, target)
+        fake = self.model.generator(images, code(target, own))
         score, predicted, outputs = self.critic(fake)
         feature_loss = self.distance(predicted, target)
         output_loss = self._output_loss(outputs, target_logits)
-        reconstruction = (self.model.generator(fake, own) - images).abs().mean()
+        reconstruction = (self.model.generator(fake, code(own, target)) - images).abs().mean()
         loss = (
             -score.mean()
             + options["lambda_rec"] * reconstruction
@@ -195,7 +205,7 @@ class ConditionalTask(WorldTask):
             loss = loss + options["lambda_tv"] * variation
             losses["g_tv"] = variation.item()
         if options["lambda_id"]:
-            identity = (self.model.generator(images, own) - images).abs().mean()
+            identity = (self.model.generator(images, code(own, own)) - images).abs().mean()
             loss = loss + options["lambda_id"] * identity
             losses["g_identity"] = identity.item()
         self.optimizers["generator"].zero_grad(set_to_none=True)
@@ -210,12 +220,16 @@ class ConditionalTask(WorldTask):
         features = features_and_logits(self.classifier, images, self.layer)[0]
         components = [1, 2] if self.model.components.shape[0] > 1 else [1]
         _, targets = traversal_targets(self.model, features, components, [10, 90])
-        edits = [self.model(images, target) for target in targets]
+        edits = [self.model(images, target, features) for target in targets]
         return torch.stack([images, *edits], dim=1).flatten(0, 1)
 
     def evaluate(self) -> dict[str, float]:
+        """Held-out metrics on the test split; the Frechet distances against the val split."""
         images = to_unit(_eval_split(self.world, self.config)[0])
-        return conditional_metrics(self.model, self.classifier, self.layer, images)
+        reference = to_unit(self.world.split("val")[0])
+        return conditional_metrics(
+            self.model, self.classifier, self.layer, images, reference=reference
+        )
 
     def describe(self) -> dict[str, Any]:
         explained = self.model.explained

@@ -51,7 +51,9 @@ def _save(result: "EditResult", out: Path, name: str, rows: list[str]) -> dict[s
 def generate_command(
     model: str = typer.Option(..., "--model", help="Conditional model: zoo name or folder."),
     image: list[str] = typer.Option(
-        ..., "--image", help="Image file, sample:NAME or WORLD:SPLIT:INDEX (fmnist:test:12)."
+        ...,
+        "--image",
+        help="Image file, sample:NAME, WORLD:SPLIT:INDEX (fmnist:test:12) or faces:photo:NAME.",
     ),
     traverse: str = typer.Option(
         listed(defaults.TRAVERSE, "pc"), "--traverse", help="Components, e.g. pc1,pc2."

@@ -18,6 +18,13 @@ from genlens.worker.client import JobClient
 COMPONENTS = list(range(1, 9))
 QUANTILES = [1, 5, 10, 25, 50, 75, 90, 95, 99]
 DEFAULT_GENERATOR, DEFAULT_REFERENCE = "fmnist-conditional", "fmnist:test:0"
+EXAMPLES = [
+    ("fmnist-conditional", "fmnist:test:12"),
+    ("faces-conditional", "faces:test:0"),
+    ("faces-conditional", "faces:photo:astronaut"),
+    ("faces-conditional", "faces:photo:grace_hopper"),
+]
+"""(generator, image reference) pairs offered as examples when the generator is shipped."""
 MISSING = (
     "The `generate` job kind is not registered in this deployment, so the conditional "
     "generator cannot run. The other tabs work."
@@ -92,8 +99,11 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
             reference = gr.Textbox(
                 DEFAULT_REFERENCE,
                 label="or an image reference "
-                "(WORLD:SPLIT:INDEX such as fmnist:test:12, or sample:NAME)",
+                "(WORLD:SPLIT:INDEX such as fmnist:test:12, faces:photo:astronaut or sample:NAME)",
             )
+            shipped = [list(pair) for pair in EXAMPLES if pair[0] in generators]
+            if shipped:
+                gr.Examples(shipped, [model, reference], label="examples")
             traverse = gr.CheckboxGroup(
                 COMPONENTS, value=list(defaults.TRAVERSE), label="principal components to traverse"
             )

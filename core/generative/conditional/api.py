@@ -37,6 +37,7 @@ from genlens.core.generative.conditional.editor import (
 )
 from genlens.core.generative.conditional.features import extract
 from genlens.core.generative.conditional.nets import ConditionalModel
+from genlens.core.generative.faces import photo_face
 from genlens.core.generative.loading import load_trained, resolve_classifier
 from genlens.core.generative.worlds import WORLDS
 from genlens.core.models import Classifier, Preprocessing
@@ -45,6 +46,8 @@ from genlens.core.zoo import ZOO_DIR, zoo_of_kind
 
 WORLD_REFERENCE = re.compile(r"^(?P<world>[a-z]+):(?P<split>train|val|test):(?P<index>\d+)$")
 """``WORLD:SPLIT:INDEX``, e.g. ``fmnist:test:12`` (an image of a genlens world)."""
+FACE_PHOTO = re.compile(r"^faces:photo:(?P<name>[a-z0-9_]+)$")
+"""``faces:photo:NAME``, e.g. ``faces:photo:astronaut`` (a real face, see ``faces.PHOTO_FACES``)."""
 
 
 @dataclass
@@ -97,7 +100,9 @@ class ConditionalGAN:
     @torch.no_grad()
     def render(self, images: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
         """G(x, c): images (B, C, S, S) re-rendered with raw features (B, c_dim)."""
-        return self.model(self.check(images), features.to(self.device)).clamp(0, 1)
+        images = self.check(images)
+        own = self.features(images)
+        return self.model(images, features.to(self.device), own).clamp(0, 1)
 
     @torch.no_grad()
     def probabilities(self, images: torch.Tensor) -> torch.Tensor:
@@ -145,8 +150,23 @@ def load_conditional(name_or_folder: str | Path, device: str = "auto") -> Condit
     return ConditionalGAN(folder.name, network.to(target), classifier, card["feature_layer"], card)
 
 
+def is_world_reference(reference: object) -> bool:
+    """True for the references this module resolves itself: ``WORLD:SPLIT:INDEX`` of a known
+    world and ``faces:photo:NAME`` (others are files or ``sample:NAME``)."""
+    if not isinstance(reference, str):
+        return False
+    match = WORLD_REFERENCE.match(reference)
+    return FACE_PHOTO.match(reference) is not None or (
+        match is not None and match["world"] in WORLDS
+    )
+
+
 def resolve_reference(reference: str | Path) -> Image.Image:
-    """A PIL image from a file, ``sample:NAME`` or ``WORLD:SPLIT:INDEX`` (``fmnist:test:12``)."""
+    """A PIL image from a file, ``sample:NAME``, ``WORLD:SPLIT:INDEX`` (``fmnist:test:12``) or
+    ``faces:photo:NAME`` (a real face photo cropped like the faces world)."""
+    photo = FACE_PHOTO.match(str(reference))
+    if photo is not None:
+        return photo_face(photo["name"])
     match = WORLD_REFERENCE.match(str(reference))
     if match is None or match["world"] not in WORLDS:
         return resolve_image(reference)

@@ -18,6 +18,11 @@ Condition injection (:class:`Injection`), chosen with a real enum (fixes the ori
   a (side, side) patch and tiled periodically over H x W (cropped at the right/bottom edge):
   one extra channel whose spatial pattern survives InstanceNorm. For c_dim = 64 and 112x112 this
   is exactly the original's 8x8 patch tiled 14x14 times; any c_dim and image size work.
+* ``film`` (feature-wise modulation, AdaIN style): the image enters alone, and every
+  InstanceNorm after the first conv (down-sampling, residual and up-sampling layers) is a
+  :class:`FiLMNorm` whose scale and shift are linear in c. The condition then acts at every
+  scale and cannot be cancelled by a normalisation; the modulation starts at zero, so an
+  untrained ``film`` generator is the plain unconditioned network.
 
 Output (:class:`Output`), how the last conv's map r (B, channels, S, S) becomes the image:
 
@@ -26,6 +31,23 @@ Output (:class:`Output`), how the last conv's map r (B, channels, S, S) becomes 
   change (at most 0.5 per pixel) added to its input, so a zero map returns the input exactly
   and the input's identity is the default. The last conv starts at zero weights, so an
   untrained residual generator is the identity.
+
+Up-sampling (:class:`Upsampling`), how the decoder doubles the resolution:
+
+* ``transposed`` (StarGAN): a 4x4 stride-2 transposed conv;
+* ``resize``: nearest-neighbour x2 then a 3x3 conv, which cannot draw the checkerboard
+  pattern that overlapping transposed-conv kernels leave (Odena, Dumoulin & Olah 2016,
+  "Deconvolution and checkerboard artifacts"); measured on the faces it removes a 4-pixel grid
+  texture the transposed variant painted over every edit.
+
+Condition (:class:`Condition`), what G is given, in standardised units:
+
+* ``absolute`` (StarGAN): the wanted features z_t;
+* ``difference`` (STGAN's difference attribute vector, Liu et al. 2019): z_t - z_x, the
+  change from the image's own features. A zero code then means "keep the image", so the
+  identity is the trivial case of the code rather than one target among many, and the size of
+  the residual can follow the size of the requested change. The caller supplies the image's own
+  features (it has the classifier).
 
 Deviation from StarGAN: InstanceNorm keeps no running statistics (``track_running_stats=False``),
 so train and eval mode compute the same function.
@@ -43,6 +65,31 @@ class Injection(StrEnum):
 
     tiled = "tiled"
     flat = "flat"
+    film = "film"
+
+
+class Upsampling(StrEnum):
+    """How the decoder doubles the resolution."""
+
+    transposed = "transposed"
+    resize = "resize"
+
+
+def upsampling_layer(kind: Upsampling, channels: int) -> nn.Module:
+    """The layer of ``kind`` taking (B, channels, s, s) to (B, channels // 2, 2s, 2s)."""
+    if kind == Upsampling.transposed:
+        return nn.ConvTranspose2d(channels, channels // 2, 4, 2, 1, bias=False)
+    return nn.Sequential(
+        nn.Upsample(scale_factor=2, mode="nearest"),
+        nn.Conv2d(channels, channels // 2, 3, 1, 1, bias=False),
+    )
+
+
+class Condition(StrEnum):
+    """What the generator is conditioned on: the wanted features or their change."""
+
+    absolute = "absolute"
+    difference = "difference"
 
 
 class Output(StrEnum):
@@ -62,9 +109,20 @@ def flat_condition_map(condition: torch.Tensor, height: int, width: int) -> torc
     return tiled[:, :, :height, :width]
 
 
+INPUT_CHANNELS = {
+    Injection.tiled: lambda c_dim: c_dim,
+    Injection.flat: lambda c_dim: 1,
+    Injection.film: lambda c_dim: 0,
+}
+"""Extra input channels each injection concatenates to the image, as a function of c_dim."""
+
+
 def inject(images: torch.Tensor, condition: torch.Tensor, injection: Injection) -> torch.Tensor:
-    """Concatenate images (B, C, H, W) with the condition's map: C + c_dim or C + 1 channels."""
+    """Images (B, C, H, W) with the condition's map concatenated: C + c_dim (``tiled``), C + 1
+    (``flat``) or C channels (``film``, whose condition enters through the norms)."""
     count, _, height, width = images.shape
+    if injection == Injection.film:
+        return images
     if injection == Injection.tiled:
         extra = condition.view(count, -1, 1, 1).expand(-1, -1, height, width)
     else:
@@ -72,24 +130,62 @@ def inject(images: torch.Tensor, condition: torch.Tensor, injection: Injection) 
     return torch.cat([images, extra.to(images.dtype)], dim=1)
 
 
-def _norm_relu(channels: int) -> list[nn.Module]:
-    return [nn.InstanceNorm2d(channels, affine=True), nn.ReLU(inplace=True)]
+class FiLMNorm(nn.Module):
+    """InstanceNorm whose affine map depends on the condition: ``IN(x) (1 + g(c)) + b(c)``.
+
+    ``g`` and ``b`` are one linear layer (c_dim -> 2 * channels), zero at initialisation.
+    ``forward(x (B, channels, H, W), condition (B, c_dim))`` -> (B, channels, H, W).
+    """
+
+    def __init__(self, channels: int, c_dim: int):
+        super().__init__()
+        self.norm = nn.InstanceNorm2d(channels, affine=True)
+        self.modulation = nn.Linear(c_dim, 2 * channels)
+        nn.init.zeros_(self.modulation.weight)
+        nn.init.zeros_(self.modulation.bias)
+
+    def forward(self, x: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        scale, shift = self.modulation(condition.to(x.dtype))[:, :, None, None].chunk(2, dim=1)
+        return self.norm(x) * (1.0 + scale) + shift
+
+
+def run(layers: nn.Sequential, x: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+    """Apply ``layers`` in order, handing ``condition`` to the layers that take it."""
+    for layer in layers:
+        x = layer(x, condition) if isinstance(layer, CONDITIONED) else layer(x)
+    return x
+
+
+def _norm(channels: int, c_dim: int) -> nn.Module:
+    """The normalisation of one layer: :class:`FiLMNorm` when ``c_dim`` > 0, else affine IN."""
+    return FiLMNorm(channels, c_dim) if c_dim else nn.InstanceNorm2d(channels, affine=True)
+
+
+def _norm_relu(channels: int, c_dim: int = 0) -> list[nn.Module]:
+    return [_norm(channels, c_dim), nn.ReLU(inplace=True)]
 
 
 class ResidualBlock(nn.Module):
-    """StarGAN residual block: x + IN(conv3x3(ReLU(IN(conv3x3(x))))), no activation after."""
+    """StarGAN residual block: x + IN(conv3x3(ReLU(IN(conv3x3(x))))), no activation after.
 
-    def __init__(self, channels: int):
+    With ``c_dim`` > 0 both norms are :class:`FiLMNorm` modulated by the condition.
+    """
+
+    def __init__(self, channels: int, c_dim: int = 0):
         super().__init__()
         self.body = nn.Sequential(
             nn.Conv2d(channels, channels, 3, 1, 1, bias=False),
-            *_norm_relu(channels),
+            *_norm_relu(channels, c_dim),
             nn.Conv2d(channels, channels, 3, 1, 1, bias=False),
-            nn.InstanceNorm2d(channels, affine=True),
+            _norm(channels, c_dim),
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.body(x)
+    def forward(self, x: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        return x + run(self.body, x, condition)
+
+
+CONDITIONED = (FiLMNorm, ResidualBlock)
+"""Layer types whose forward takes the condition as a second argument (see :func:`run`)."""
 
 
 class ConditionalGenerator(nn.Module):
@@ -97,7 +193,8 @@ class ConditionalGenerator(nn.Module):
 
     Layers: 7x7 conv (input channels from :func:`inject`) -> ``downsamplings`` stride-2 4x4
     convs doubling the width -> ``repeat_num`` residual blocks -> as many 4x4 transposed convs
-    -> 7x7 conv + tanh, turned into the image as ``output`` says (:class:`Output`).
+    (``upsampling``, :class:`Upsampling`) -> 7x7 conv + tanh, turned into the image as
+    ``output`` says (:class:`Output`).
     ``image_size`` must be divisible by ``2**downsamplings``.
 
     ``forward(images, condition)``: images (B, channels, S, S) in [0, 1], condition (B, c_dim)
@@ -114,26 +211,32 @@ class ConditionalGenerator(nn.Module):
         injection: str = "tiled",
         downsamplings: int = 2,
         output: str = "direct",
+        upsampling: str = "transposed",
     ):
         super().__init__()
         self.injection = Injection(injection)
         self.output = Output(output)
+        self.upsampling = Upsampling(upsampling)
         if image_size % (2**downsamplings):
             raise ValueError(f"image_size {image_size} is not divisible by 2**{downsamplings}")
-        extra = c_dim if self.injection == Injection.tiled else 1
+        extra = INPUT_CHANNELS[self.injection](c_dim)
+        modulated = c_dim if self.injection == Injection.film else 0
         layers: list[nn.Module] = [
             nn.Conv2d(channels + extra, conv_dim, 7, 1, 3, bias=False),
             *_norm_relu(conv_dim),
         ]
         width = conv_dim
         for _ in range(downsamplings):
-            layers += [nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False), *_norm_relu(2 * width)]
+            layers += [
+                nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False),
+                *_norm_relu(2 * width, modulated),
+            ]
             width *= 2
-        layers += [ResidualBlock(width) for _ in range(repeat_num)]
+        layers += [ResidualBlock(width, modulated) for _ in range(repeat_num)]
         for _ in range(downsamplings):
             layers += [
-                nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False),
-                *_norm_relu(width // 2),
+                upsampling_layer(self.upsampling, width),
+                *_norm_relu(width // 2, modulated),
             ]
             width //= 2
         layers += [nn.Conv2d(width, channels, 7, 1, 3, bias=False), nn.Tanh()]
@@ -144,7 +247,7 @@ class ConditionalGenerator(nn.Module):
 
     def forward(self, images: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         inputs = inject(images * 2.0 - 1.0, condition, self.injection)
-        change = self.main(inputs)
+        change = run(self.main, inputs, condition)
         if self.output == Output.residual:
             return (images + change / 2.0).clamp(0.0, 1.0)
         return (change + 1.0) / 2.0
@@ -202,6 +305,9 @@ class ConditionalModel(nn.Module):
         components (k, c_dim): orthonormal PCA directions in standardised space (rows).
         explained (k,): variance of the standardised training features along each direction.
         score_quantiles (k, 101): percentiles 0, 1, ..., 100 of each component's training score.
+
+    ``condition`` (:class:`Condition`) says whether G sees the wanted features or their change
+    from the image's own (``difference``, which needs the own features in :meth:`forward`).
     """
 
     def __init__(
@@ -215,10 +321,21 @@ class ConditionalModel(nn.Module):
         downsamplings: int = 2,
         components: int = 3,
         output: str = "direct",
+        upsampling: str = "transposed",
+        condition: str = "absolute",
     ):
         super().__init__()
+        self.condition = Condition(condition)
         self.generator = ConditionalGenerator(
-            c_dim, channels, image_size, conv_dim, repeat_num, injection, downsamplings, output
+            c_dim,
+            channels,
+            image_size,
+            conv_dim,
+            repeat_num,
+            injection,
+            downsamplings,
+            output,
+            upsampling,
         )
         self.register_buffer("feature_mean", torch.zeros(c_dim))
         self.register_buffer("feature_std", torch.ones(c_dim))
@@ -238,6 +355,21 @@ class ConditionalModel(nn.Module):
         """z-scores (B, c_dim) -> raw features (B, c_dim)."""
         return scores * self.feature_std + self.feature_mean
 
-    def forward(self, images: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
-        """Render images (B, C, S, S) in [0, 1] with raw classifier features (B, c_dim)."""
-        return self.generator(images, self.standardise(features))
+    def code(self, wanted: torch.Tensor, own: torch.Tensor) -> torch.Tensor:
+        """G's input from standardised wanted and own features (B, c_dim): ``wanted``
+        (``absolute``) or ``wanted - own`` (``difference``)."""
+        return wanted - own if self.condition == Condition.difference else wanted
+
+    def forward(
+        self, images: torch.Tensor, features: torch.Tensor, own: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Render images (B, C, S, S) in [0, 1] with raw classifier features (B, c_dim);
+        ``own``: the raw features of ``images`` (B, c_dim), required by ``difference``."""
+        wanted = self.standardise(features)
+        if own is None:
+            if self.condition == Condition.difference:
+                raise ValueError(
+                    "a difference-conditioned generator needs the images' own features"
+                )
+            return self.generator(images, wanted)
+        return self.generator(images, self.code(wanted, self.standardise(own)))

@@ -1,0 +1,75 @@
+"""Compare trained conditional generators on the validation split (never the test split).
+
+Each folder written by ``genlens train conditional`` is scored by
+:func:`~genlens.core.generative.conditional.metrics.conditional_metrics` on its world's **val**
+images, with the first ``--reference`` training images as the real set of the Frechet
+distances. Prints a table and writes one JSON row per folder (its options, parameter count,
+training wall time and the metrics).
+
+    python bench/conditional_select.py runs/faces-a runs/faces-b \
+        [--out bench/results/faces-conditional-select.json]
+"""
+
+import argparse
+import json
+import platform
+from pathlib import Path
+
+import torch
+
+from genlens.core.generative.conditional.api import load_conditional
+from genlens.core.generative.conditional.metrics import conditional_metrics
+from genlens.core.generative.worlds import WORLDS, to_unit
+
+COLUMNS = (
+    "feature_ccc",
+    "reconstruction_l1",
+    "reconstruction_ssim",
+    "frechet_real",
+    "frechet_reconstruction",
+    "frechet_edit",
+    "traversal_happy",
+)
+
+
+def score(folder: Path, reference_count: int) -> dict:
+    """The card facts and validation metrics of one trained folder."""
+    model = load_conditional(folder, "cpu")
+    world = WORLDS[model.card["world"]]
+    images = to_unit(world.split("val")[0])
+    reference = to_unit(world.split("train")[0][:reference_count])
+    metrics = conditional_metrics(
+        model.model, model.classifier, model.layer, images, reference=reference
+    )
+    return {
+        "folder": str(folder),
+        "options": model.card["options"],
+        "parameters": model.card.get("parameters"),
+        "wall_time_s": model.card.get("wall_time_s"),
+        "steps": model.card["config"]["steps"],
+        "validation": metrics,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="+", type=Path)
+    parser.add_argument("--reference", type=int, default=1000, help="training images as real set")
+    parser.add_argument("--out", type=Path, default=Path("bench/results/conditional-select.json"))
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    rows = []
+    print(" | ".join(["folder", "min", *COLUMNS]))
+    for folder in args.folders:
+        row = score(folder, args.reference)
+        rows.append(row)
+        values = [f"{row['validation'].get(name, float('nan')):.3f}" for name in COLUMNS]
+        minutes = f"{(row['wall_time_s'] or 0) / 60:.0f}"
+        print(" | ".join([folder.name, minutes, *values]), flush=True)
+        report = {"machine": platform.processor() or platform.machine(), "rows": rows}
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
