@@ -98,10 +98,13 @@ class ConditionalGAN:
         return extract(self.classifier, self.check(images), self.layer)[0].to(self.device)
 
     @torch.no_grad()
-    def render(self, images: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
-        """G(x, c): images (B, C, S, S) re-rendered with raw features (B, c_dim)."""
+    def render(
+        self, images: torch.Tensor, features: torch.Tensor, own: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """G(x, c): images (B, C, S, S) re-rendered with raw features (B, c_dim); ``own``: the
+        images' raw features when the caller has them (computed otherwise)."""
         images = self.check(images)
-        own = self.features(images)
+        own = self.features(images) if own is None else own
         return self.model(images, features.to(self.device), own).clamp(0, 1)
 
     @torch.no_grad()
@@ -185,9 +188,9 @@ def _columns(
     progress: ProgressCallback,
 ) -> EditResult:
     """Render every target set (T, B, c_dim) and classify the outputs."""
-    outputs = []
+    outputs, own = [], model.features(images)
     for index, features in enumerate(targets):
-        outputs.append(model.render(images, features))
+        outputs.append(model.render(images, features, own))
         progress(index + 1, len(targets))
     stacked = torch.stack(outputs, dim=1)
     probabilities = model.probabilities(stacked.flatten(0, 1)).view(*stacked.shape[:2], -1)

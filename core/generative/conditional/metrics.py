@@ -56,10 +56,14 @@ def fixed_permutation(count: int) -> torch.Tensor:
 
 @torch.no_grad()
 def traversal_effects(
-    model: ConditionalModel, classifier: Classifier, layer: str, images: torch.Tensor
+    model: ConditionalModel,
+    classifier: Classifier,
+    layer: str,
+    images: torch.Tensor,
+    features: torch.Tensor,
 ) -> dict[str, float]:
-    """``traversal_<class>`` and ``traversal_<class>_component`` (1-based) for every class."""
-    features = extract(classifier, images, layer)[0].to(images.device)
+    """``traversal_<class>`` and ``traversal_<class>_component`` (1-based) for every class,
+    from images (B, C, S, S) in [0, 1] and their raw features (B, c_dim)."""
     components = list(range(1, model.components.shape[0] + 1))
     _, targets = traversal_targets(model, features, components, TRAVERSAL_QUANTILES)
     means = torch.stack(
@@ -139,4 +143,6 @@ def conditional_metrics(
         for name, sample in (("real", images), ("reconstruction", rebuilt), ("edit", edited)):
             metrics[f"frechet_{name}"] = frechet_distance(_penultimate(classifier, sample), real)
     subset = images[:TRAVERSAL_IMAGES].to(device)
-    return metrics | traversal_effects(model, classifier, layer, subset)
+    return metrics | traversal_effects(
+        model, classifier, layer, subset, own_features[:TRAVERSAL_IMAGES]
+    )
