@@ -28,6 +28,7 @@ from genlens.core.generative.conditional.nets import (
     flat_condition_map,
     inject,
 )
+from genlens.core.generative.loading import load_trained
 from genlens.core.generative.worlds import WORLDS, World, get_world
 from genlens.core.training import TrainConfig, Trainer, task_factory
 
@@ -292,6 +293,28 @@ def test_options_need_real_booleans(tiny_world, tmp_path):
     with pytest.raises(ParameterError, match="predict_outputs"):
         task_factory("conditional")(
             _config(tmp_path, 2, predict_outputs="False"), torch.device("cpu")
+        )
+
+
+def test_init_starts_from_a_trained_generator_where_shapes_agree(tiny_world, tmp_path):
+    film = {"injection": "film", "output": "residual"}
+    scores = tmp_path / "scores"
+    Trainer(_config(scores, 2, layer="head", **film), task_factory("conditional")).fit()
+    source = load_trained(scores)[0].generator.state_dict()
+    cpu = torch.device("cpu")
+    task = task_factory("conditional")(_config(tmp_path / "pool", 2, init=str(scores), **film), cpu)
+    own = task.model.generator.state_dict()
+    assert task.model.c_dim != 10  # pool features, not the 10 scores of the source
+    differing = {name for name in own if own[name].shape != source[name].shape}
+    assert differing and all("modulation" in name for name in differing)
+    for name, weight in own.items():
+        if name in differing:
+            assert not weight.any(), name  # fresh FiLM layers start at zero: no change
+        else:
+            assert torch.equal(weight, source[name]), name
+    with pytest.raises(ParameterError, match="init"):
+        task_factory("conditional")(
+            _config(tmp_path / "wider", 2, init=str(scores), conv_dim=16, **film), cpu
         )
 
 

@@ -29,6 +29,9 @@ chooses whether G redraws the image (StarGAN, default) or adds a bounded change 
 ``condition`` (``absolute`` | ``difference``,
 :class:`~genlens.core.generative.conditional.nets.Condition`) whether G sees c' or c' - f(x)
 (the cycle then asks f(x) - c' of the edit, the identity term a zero code).
+Option ``init`` (a shipped conditional model's name or a trained folder) starts the generator
+from that model's weights wherever names and shapes agree, e.g. a 128-d generator from a 7-d one
+of the same width: only the condition-sized FiLM layers (zero at initialisation) start afresh.
 
 Data: the world's training images with their features and logits, computed once at start.
 """
@@ -39,6 +42,7 @@ import torch
 import torch.nn.functional as F
 
 from genlens.core.errors import ParameterError
+from genlens.core.generative.conditional.api import load_conditional_network
 from genlens.core.generative.conditional.editor import fit_editor, traversal_targets
 from genlens.core.generative.conditional.features import default_layer, extract, features_and_logits
 from genlens.core.generative.conditional.losses import (
@@ -85,6 +89,7 @@ class ConditionalTask(WorldTask):
         "beta2": 0.999,
         "components": 3,
         "train_images": 0,
+        "init": None,
     }
 
     def __init__(self, config: TrainConfig, device: torch.device):
@@ -118,6 +123,8 @@ class ConditionalTask(WorldTask):
             condition=options["condition"],
         )
         self.model: ConditionalModel = build(self.arch).to(device)
+        if options["init"]:
+            self._initialise(str(options["init"]))
         fit_editor(self.model, features)
         d_repeat = options["d_repeat_num"] or max(world.size.bit_length() - 2, 1)
         self.critic = FeatureCritic(
@@ -136,6 +143,23 @@ class ConditionalTask(WorldTask):
             "critic": torch.optim.Adam(self.critic.parameters(), lr=config.lr, betas=betas),
         }
         self.export = "model"
+
+    def _initialise(self, source: str) -> None:
+        """Copy the generator weights of ``source`` whose names and shapes match this one's."""
+        network = load_conditional_network(source)[0]
+        own = self.model.generator.state_dict()
+        matched = {
+            name: weight
+            for name, weight in network.generator.state_dict().items()
+            if name in own and own[name].shape == weight.shape
+        }
+        if len(matched) * 2 < len(own):
+            raise ParameterError(
+                f"option init: {source!r} shares only {len(matched)} of {len(own)} generator "
+                "tensors with this architecture (train with the same conv_dim, repeat_num, "
+                "downsamplings, injection, output and upsampling)"
+            )
+        self.model.generator.load_state_dict(matched, strict=False)
 
     def _iteration(self) -> int:
         """Critic updates done so far (Adam's step count, restored with the checkpoint)."""

@@ -133,8 +133,10 @@ class EditResult:
         return make_grid(tiles.flatten(0, 1).cpu(), nrow=tiles.shape[1], padding=1, pad_value=1)
 
 
-def load_conditional(name_or_folder: str | Path, device: str = "auto") -> ConditionalGAN:
-    """A shipped model by name (``fmnist-conditional``) or a trained folder, frozen, in eval."""
+def load_conditional_network(
+    name_or_folder: str | Path,
+) -> tuple[torch.nn.Module, Path, dict[str, Any]]:
+    """``(network in eval mode, folder, card)`` of a shipped model by name or a trained folder."""
     folder = Path(name_or_folder)
     if not (folder / "card.json").is_file():
         folder = ZOO_DIR / str(name_or_folder)
@@ -146,6 +148,12 @@ def load_conditional(name_or_folder: str | Path, device: str = "auto") -> Condit
     network, card = load_trained(folder)
     if card.get("kind") != "conditional":
         raise ModelLoadError(f"{folder} holds a {card.get('kind')!r}, not a conditional generator")
+    return network, folder, card
+
+
+def load_conditional(name_or_folder: str | Path, device: str = "auto") -> ConditionalGAN:
+    """A shipped model by name (``fmnist-conditional``) or a trained folder, frozen, in eval."""
+    network, folder, card = load_conditional_network(name_or_folder)
     target = resolve_device(device)
     for parameter in network.parameters():
         parameter.requires_grad_(False)
