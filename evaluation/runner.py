@@ -36,7 +36,8 @@ from genlens.evaluation.metrics import (
     metric,
     parameter_layers,
 )
-from genlens.evaluation.suites import Suite, SuiteData, get_suite
+from genlens.evaluation.suites import Suite, SuiteData
+from genlens.evaluation.suites.folder import resolve_suite
 
 BOOTSTRAP_SAMPLES = 1000
 
@@ -118,6 +119,23 @@ def bootstrap(values: torch.Tensor, classes: torch.Tensor, aggregate, seed: int)
 
 
 @dataclass(frozen=True)
+class Sample:
+    """``limit`` images of a suite drawn without replacement with ``seed`` (kept in order)."""
+
+    limit: int
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.limit < 1:
+            raise ParameterError(f"limit must be >= 1, got {self.limit}")
+
+    def indices(self, count: int) -> torch.Tensor:
+        """Sorted indices (min(limit, count),) into ``count`` images."""
+        generator = torch.Generator().manual_seed(self.seed)
+        return torch.randperm(count, generator=generator)[: self.limit].sort().values
+
+
+@dataclass(frozen=True)
 class LoadedSuite:
     """A suite with its classifier and data loaded once for all methods."""
 
@@ -128,14 +146,22 @@ class LoadedSuite:
 
     @classmethod
     def load(
-        cls, suite_name: str, device: str = "auto", model: ModelSpec | Classifier | None = None
+        cls,
+        suite_name: str,
+        device: str = "auto",
+        model: ModelSpec | Classifier | None = None,
+        sample: Sample | None = None,
     ) -> "LoadedSuite":
-        """The suite with ``model`` (default: the suite's own classifier) and its data."""
-        suite = get_suite(suite_name)
+        """The suite (a registered name or a suite folder) with ``model`` (default: the suite's
+        own classifier) and its data, or the ``sample`` of it."""
+        suite = resolve_suite(suite_name)
         specs = [metric(name) for name in suite.metrics]
+        suite.check_model(model)
         model = ModelSpec(suite.classifier) if model is None else model
         classifier = model if isinstance(model, Classifier) else model.load(device)
         data = suite.load(classifier)
+        if sample is not None:
+            data = data.subset(sample.indices(len(data.images)))
         missing = [spec.name for spec in specs if spec.needs_masks and data.masks is None]
         if missing:
             raise ParameterError(f"suite {suite.name} has no ground-truth masks for {missing}")
@@ -162,19 +188,24 @@ def evaluate(
     suite, classifier, data = loaded.suite, loaded.classifier, loaded.data
     params = resolved_params(method, {**suite.method_params.get(method, {}), **(params or {})})
     maps, seconds, peak = _explain_all(loaded, method, infill, params, progress)
-    inputs = MetricInput(
+    device = data.images.device
+    everything = MetricInput(
         classifier,
         data.images,
-        maps.to(data.images.device),
-        data.target.to(data.images.device),
+        maps.to(device),
+        data.target.to(device),
         data.masks,
+        data.pixel_scale,
     )
-    classes = data.target.cpu()
     metrics = {}
     batches = loaded.work_units - len(suite.metrics) - bool(suite.sanity_images)
     for position, name in enumerate(suite.metrics, 1):
-        values = metric(name).compute(inputs).float().cpu()
-        metrics[name] = bootstrap(values, classes, metric(name).aggregate, suite.seed)
+        spec = metric(name)
+        inputs, classes = everything, data.target.cpu()
+        if spec.needs_masks and data.mask_present is not None:
+            inputs, classes = everything.subset(data.mask_present), classes[data.mask_present]
+        values = spec.compute(inputs).float().cpu()
+        metrics[name] = bootstrap(values, classes, spec.aggregate, suite.seed)
         progress(batches + position, loaded.work_units)
     sanity = _sanity(loaded, method, infill, params) if suite.sanity_images else None
     progress(loaded.work_units, loaded.work_units)
@@ -262,20 +293,23 @@ def run_benchmark(
     device: str = "auto",
     progress: ProgressCallback = no_progress,
     model: ModelSpec | Classifier | nn.Module | None = None,
+    sample: Sample | None = None,
 ) -> list[ResultRow]:
-    """Evaluate ``methods`` on a suite, appending rows to ``out/results.jsonl`` (resumable).
+    """Evaluate ``methods`` on a suite (a registered name or a suite folder, see
+    :mod:`genlens.evaluation.suites.folder`), appending rows to ``out/results.jsonl`` (resumable).
 
     Each entry is a :class:`BenchmarkEntry`, a method name or ``method@infiller`` (e.g.
     ``fido-ssr@learned``), or all of them comma-separated; bare names use ``infill``.
     ``progress(done, total)`` counts explanation batches and metrics. ``model`` replaces the
     suite's classifier (its rows are keyed by the model's weights): a :class:`ModelSpec`, a
     :class:`Classifier`, or a module wrapped with ``Classifier.wrap`` (left as it was after).
+    ``sample``: evaluate a random subset (rows keyed by its inputs, like any other images).
     """
     entries = [(entry.method, entry.infill) for entry in parse_entries(methods, infill)]
     if not isinstance(model, nn.Module):
-        return _run(suite_name, entries, Path(out), device, progress, model)
+        return _run(suite_name, entries, Path(out), device, progress, model, sample)
     with borrow(model) as classifier:
-        return _run(suite_name, entries, Path(out), device, progress, classifier)
+        return _run(suite_name, entries, Path(out), device, progress, classifier, sample)
 
 
 def _run(
@@ -285,12 +319,13 @@ def _run(
     device: str,
     progress: ProgressCallback,
     model: ModelSpec | Classifier | None,
+    sample: Sample | None,
 ) -> list[ResultRow]:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "results.jsonl"
     rows = load_rows(path)
     done = {row.key() for row in rows}
-    loaded = LoadedSuite.load(suite_name, device, model)
+    loaded = LoadedSuite.load(suite_name, device, model, sample)
     suite = loaded.suite
     precision = loaded.classifier.policy.precision
     inputs_hash = _inputs_hash(loaded.data)
@@ -362,6 +397,7 @@ def _model_hash(classifier: Classifier) -> str:
 def _inputs_hash(data: SuiteData) -> str:
     digest = hashlib.sha256(data.images.cpu().numpy().tobytes())
     digest.update(data.target.cpu().numpy().tobytes())
-    if data.masks is not None:
-        digest.update(data.masks.cpu().numpy().tobytes())
+    for extra in (data.masks, data.mask_present, data.pixel_scale):
+        if extra is not None:
+            digest.update(extra.cpu().numpy().tobytes())
     return digest.hexdigest()[:16]

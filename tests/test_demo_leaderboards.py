@@ -10,6 +10,7 @@ from genlens.db.migrate import upgrade
 from genlens.demo.leaderboards import leaderboards, shipped_rows, shipped_suites
 from genlens.evaluation.registries import SUITES
 from genlens.evaluation.runner import ResultRow, load_rows
+from genlens.evaluation.suites import get_suite
 from genlens.worker.benchmark_store import store_rows
 from genlens.worker.client import JobClient
 from genlens.worker.settings import Settings
@@ -47,7 +48,7 @@ def test_database_rows_replace_the_shipped_board(client: JobClient) -> None:
     assert list(leaderboards(client)) == [f"{suite} (shipped)" for suite in shipped_suites()]
     row = shipped_rows("fmnist")[0]
     with client.db.begin() as session:
-        store_rows(session, [row])
+        store_rows(session, [row], get_suite("fmnist"))
     boards = leaderboards(client)
     assert "fmnist (database)" in boards and "fmnist (shipped)" not in boards
     assert list(boards).index("fmnist (database)") == shipped_suites().index("fmnist")

@@ -199,7 +199,7 @@ def test_a_suite_whose_images_changed_is_evaluated_anew(tmp_path, monkeypatch):
 
     first = run_benchmark("test-patch", ["gradient"], tmp_path, device="cpu")[0]
     grown = replace(get_suite("test-patch"), load=lambda c: _patch_data(c, count=8))
-    monkeypatch.setattr(runner, "get_suite", lambda name: grown)
+    monkeypatch.setattr(runner, "resolve_suite", lambda name: grown)
     second = run_benchmark("test-patch", ["gradient"], tmp_path, device="cpu")[0]
     assert (first.images, second.images) == (6, 8) and first.inputs_hash != second.inputs_hash
     assert len(load_rows(tmp_path / "results.jsonl")) == 2  # not the stale 6-image row

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from folder_suite_helpers import build_suite
 from sqlalchemy import func, select
 
 from genlens.core.errors import GenlensError
@@ -87,6 +88,27 @@ def test_benchmark_job_stores_leaderboard_rows_once(runtime: Runtime, client: Jo
             select(MetricResult.low, MetricResult.value, MetricResult.high).limit(1)
         ).one()
         assert low <= value <= high
+
+
+def test_benchmark_job_on_a_folder_suite_with_a_sample(
+    runtime: Runtime, client: JobClient, tmp_path: Path
+) -> None:
+    expected = build_suite(tmp_path / "suite")
+    spec = {"kind": "benchmark", "suite": str(tmp_path / "suite"), "methods": "centre"}
+    with pytest.raises(GenlensError, match="no classifier of its own"):
+        client.submit(spec)
+    with pytest.raises(GenlensError, match="limit must be an integer"):
+        client.submit({**spec, "model": "fmnist-cnn", "limit": "4"})
+    whole = client.submit({**spec, "model": "fmnist-cnn"})
+    sampled = client.submit({**spec, "model": "fmnist-cnn", "limit": 3, "seed": 2})
+    assert execute(runtime, whole, "w:1") == execute(runtime, sampled, "w:1") == "succeeded"
+    with runtime.db.begin() as session:
+        rows = leaderboard_rows(session, "folder:suite")
+    assert sorted(row.images for row in rows) == [3, 6]  # keyed apart by their inputs
+    (full,) = [row for row in rows if row.images == 6]
+    assert full.metrics["pointing-game"].value == pytest.approx(expected["pointing_class_mean"])
+    csv = next(a for a in client.result(whole).artifacts if a.name == "leaderboard.csv")
+    assert csv.size > 0
 
 
 @pytest.mark.parametrize(

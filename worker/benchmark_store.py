@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from genlens.db.models import BenchmarkRun, Dataset, MetricResult, RegisteredModel
 from genlens.evaluation.runner import ResultRow
-from genlens.evaluation.suites import get_suite
+from genlens.evaluation.suites import Suite
 
 DETAIL_FIELDS = ("images", "peak_memory_mb", "inputs_hash", "model_hash", "versions", "precision")
 
@@ -27,28 +27,30 @@ def _model_id(session: Session, name: str) -> int:
     return model.id
 
 
-def _dataset_id(session: Session, suite: str) -> int:
-    dataset = session.scalar(select(Dataset).where(Dataset.name == suite))
+def _dataset_id(session: Session, suite: Suite) -> int:
+    dataset = session.scalar(select(Dataset).where(Dataset.name == suite.name))
     if dataset is None:
-        description = get_suite(suite).description
-        dataset = Dataset(name=suite, location=f"suite:{suite}", description=description)
+        dataset = Dataset(
+            name=suite.name, location=f"suite:{suite.name}", description=suite.description
+        )
         session.add(dataset)
         session.flush()
     return dataset.id
 
 
-def store_rows(session: Session, rows: Sequence[ResultRow], job_id: str | None = None) -> list[str]:
-    """Insert ``rows`` (one ``benchmark_run`` each, one ``metric_result`` per metric); ids."""
+def store_rows(
+    session: Session,
+    rows: Sequence[ResultRow],
+    suite: Suite,
+    model: str | None = None,
+    job_id: str | None = None,
+) -> list[str]:
+    """Insert ``rows`` of ``suite`` (one ``benchmark_run`` each, one ``metric_result`` per
+    metric) measured with ``model`` (its name; default: the suite's classifier); their ids."""
+    model_id = _model_id(session, model or suite.classifier)
+    dataset_id = _dataset_id(session, suite)
     ids = []
-    owners: dict[str, tuple[int, int]] = {}
     for row in rows:
-        suite = get_suite(row.suite)
-        if suite.name not in owners:
-            owners[suite.name] = (
-                _model_id(session, suite.classifier),
-                _dataset_id(session, suite.name),
-            )
-        model_id, dataset_id = owners[suite.name]
         run = BenchmarkRun(
             id=str(uuid.uuid4()),
             job_id=job_id,
@@ -100,8 +102,9 @@ def _row(run: BenchmarkRun) -> ResultRow:
 
 
 def leaderboard_rows(session: Session, suite: str) -> list[ResultRow]:
-    """The newest stored row of each (method, in-filler, parameters, precision) on ``suite``,
-    whatever classifier weights it was measured with (``row.model_hash`` tells)."""
+    """The newest stored row of each (method, in-filler, parameters, precision, classifier
+    weights, suite inputs) on ``suite``: rows of other models or of another sample of the suite
+    stand beside each other (``row.model_hash``, ``row.inputs_hash`` and ``row.images`` tell)."""
     runs = session.scalars(
         select(BenchmarkRun)
         .where(BenchmarkRun.suite == suite)
@@ -111,7 +114,7 @@ def leaderboard_rows(session: Session, suite: str) -> list[ResultRow]:
     newest: dict[tuple[str, ...], ResultRow] = {}
     for run in runs:
         row = _row(run)
-        newest.setdefault(row.board_key(), row)
+        newest.setdefault(row.key(), row)
     return list(newest.values())
 
 

@@ -20,8 +20,14 @@ app.add_typer(bench_app, name="bench")
 @model_options(default=None)
 def bench_saliency(
     suite: str = typer.Option(
-        "imagenet-photos", help=f"Benchmark suite: {', '.join(SUITES.names())}."
+        "imagenet-photos",
+        help=f"Benchmark suite: {', '.join(SUITES.names())}, or a suite folder (manifest.csv, "
+        "manifest.json or LABEL/IMAGE files; docs/folder-suites.md), which needs --model.",
     ),
+    limit: int | None = typer.Option(
+        None, min=1, help="Evaluate this many images of the suite, drawn with --seed."
+    ),
+    seed: int = typer.Option(0, help="Seed of the --limit sample."),
     methods: str = typer.Option(
         "grad-cam,integrated-gradients,smoothgrad,rise,occlusion,random,centre,sobel",
         help="Comma-separated saliency methods (see `genlens explain --help`); "
@@ -44,14 +50,23 @@ def bench_saliency(
 
     from genlens.evaluation.entries import parse_entries
     from genlens.evaluation.leaderboard import leaderboard_table, write_outputs
-    from genlens.evaluation.runner import run_benchmark
-    from genlens.evaluation.suites import get_suite
+    from genlens.evaluation.runner import Sample, run_benchmark
+    from genlens.evaluation.suites.folder import resolve_suite
 
-    chosen = get_suite(suite)
+    chosen = resolve_suite(suite)
+    chosen.check_model(model)
     entries = parse_entries(methods, infill)
-    with progress_bar(f"{suite}: methods") as progress:
+    sample = None if limit is None else Sample(limit, seed)
+    with progress_bar(f"{chosen.name}: methods") as progress:
         rows = run_benchmark(
-            chosen.name, entries, out, infill=infill, device=device, progress=progress, model=model
+            suite,
+            entries,
+            out,
+            infill=infill,
+            device=device,
+            progress=progress,
+            model=model,
+            sample=sample,
         )
     Console().print(leaderboard_table(rows, chosen.metrics))
     for path in write_outputs(rows, chosen.metrics, out):

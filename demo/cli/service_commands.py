@@ -174,15 +174,25 @@ def submit_explain(
 @model_options(default=None)
 def submit_benchmark(
     context: typer.Context,
-    suite: str = typer.Option(..., help="Benchmark suite (see `genlens bench saliency --help`)."),
+    suite: str = typer.Option(
+        ...,
+        help="Benchmark suite or a suite folder on the worker's disk "
+        "(see `genlens bench saliency --help`).",
+    ),
     methods: str = typer.Option(..., help="Comma-separated methods; METHOD@INFILLER allowed."),
     infill: str = typer.Option(defaults.INFILL, help="In-filler for methods without @INFILLER."),
+    limit: int | None = typer.Option(None, min=1, help="Evaluate this many images (--seed)."),
+    seed: int = typer.Option(0, help="Seed of the --limit sample."),
     wait: bool = typer.Option(False, "--wait", help="Follow progress, then print artifacts."),
     model: "ModelSpec | None" = None,
 ) -> None:
     """Queue a benchmark run; its rows go to the database's leaderboard (--model: instead of
-    the suite's classifier)."""
+    the suite's classifier; required by suite folders)."""
+    if Path(suite).is_dir():
+        suite = str(Path(suite).resolve())
     spec = {"kind": "benchmark", "suite": suite, "methods": methods, "infill": infill}
+    if limit is not None:
+        spec.update(limit=limit, seed=seed)
     if model is not None:
         if _job_precision(context, model) is not None:
             raise ParameterError(

@@ -67,10 +67,13 @@ def localization_hits(
     )
 
 
-def pointing_hits(maps: torch.Tensor, masks: torch.Tensor, tolerance: float = 15.0) -> torch.Tensor:
+def pointing_hits(
+    maps: torch.Tensor, masks: torch.Tensor, tolerance: float | torch.Tensor = 15.0
+) -> torch.Tensor:
     """1.0 where some GT pixel lies within ``tolerance`` px (Euclidean) of the map's arg-max (B,).
 
-    Ties for the maximum take the first in raster order, as ``argmax`` does.
+    ``tolerance``: one value or one per image (B,). Ties for the maximum take the first in
+    raster order, as ``argmax`` does.
     """
     height, width = maps.shape[1:]
     peak = maps.flatten(1).argmax(dim=1)
@@ -78,7 +81,7 @@ def pointing_hits(maps: torch.Tensor, masks: torch.Tensor, tolerance: float = 15
     ys = torch.arange(height, dtype=torch.float32).view(1, -1, 1)
     xs = torch.arange(width, dtype=torch.float32).view(1, 1, -1)
     distance2 = (ys - peak_y.cpu().view(-1, 1, 1)) ** 2 + (xs - peak_x.cpu().view(-1, 1, 1)) ** 2
-    near = distance2 <= tolerance**2
+    near = distance2 <= torch.as_tensor(tolerance, dtype=torch.float32).cpu().view(-1, 1, 1) ** 2
     return (near & masks.cpu().bool()).flatten(1).any(dim=1).float()
 
 

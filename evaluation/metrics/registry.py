@@ -23,6 +23,8 @@ class MetricInput:
         maps: (B, H, W) saliency, higher = more salient.
         target: (B,) explained class per image.
         masks: (B, H, W) bool ground-truth evidence masks, or None when the suite has none.
+        pixel_scale: (B,) model-input pixels per pixel of the stored image, or None (the
+            built-in suites, whose tolerances are stated at the model's input size).
     """
 
     classifier: Classifier
@@ -30,6 +32,22 @@ class MetricInput:
     maps: torch.Tensor
     target: torch.Tensor
     masks: torch.Tensor | None = None
+    pixel_scale: torch.Tensor | None = None
+
+    def subset(self, keep: torch.Tensor) -> "MetricInput":
+        """The images where the (B,) bool ``keep`` is true."""
+
+        def pick(tensor: torch.Tensor | None) -> torch.Tensor | None:
+            return None if tensor is None else tensor[keep.to(tensor.device)]
+
+        return MetricInput(
+            self.classifier,
+            pick(self.images),
+            pick(self.maps),
+            pick(self.target),
+            pick(self.masks),
+            pick(self.pixel_scale),
+        )
 
 
 @dataclass(frozen=True)

@@ -81,12 +81,20 @@ LOCALIZATION = MetricSpec(
 )
 
 
+def _pointing(m: MetricInput):
+    """TorchRay's 15 px tolerance at the image's own scale (folder suites), or at 224 px
+    scaled with the input size (built-in suites, whose images have no other scale)."""
+    if m.pixel_scale is not None:
+        return pointing_hits(m.maps, m.masks, tolerance=15 * m.pixel_scale)
+    return pointing_hits(m.maps, m.masks, tolerance=15 * min(m.maps.shape[1:]) / 224)
+
+
 POINTING_GAME = MetricSpec(
     "pointing-game",
-    lambda m: pointing_hits(m.maps, m.masks, tolerance=15 * min(m.maps.shape[1:]) / 224),
+    _pointing,
     higher_is_better=True,
     needs_masks=True,
-    description="arg-max within 15 px (at 224, scaled with size) of the GT mask, class mean",
+    description="arg-max within 15 px (of the image, or at 224) of the GT mask, class mean",
     class_balanced=True,
 )
 

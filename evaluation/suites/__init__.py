@@ -8,17 +8,43 @@ from dataclasses import dataclass, field
 
 import torch
 
+from genlens.core.errors import ParameterError
 from genlens.core.models import Classifier
 from genlens.evaluation.registries import SUITES
 
 
 @dataclass(frozen=True)
 class SuiteData:
-    """Images (N, C, H, W) in [0, 1], explained classes (N,), GT masks (N, H, W) bool or None."""
+    """A suite's inputs.
+
+    Attributes:
+        images: (N, C, H, W) in [0, 1] at the classifier's input size.
+        target: (N,) explained classes.
+        masks: (N, H, W) bool ground-truth evidence, or None when no image has any.
+        mask_present: (N,) bool, which images have ground truth (None: all, when ``masks``).
+        pixel_scale: (N,) model-input pixels per pixel of the image as stored, for tolerances
+            stated at the image's own scale (None: the built-in suites' fixed sizes).
+    """
 
     images: torch.Tensor
     target: torch.Tensor
     masks: torch.Tensor | None = None
+    mask_present: torch.Tensor | None = None
+    pixel_scale: torch.Tensor | None = None
+
+    def subset(self, indices: torch.Tensor) -> "SuiteData":
+        """The images at ``indices`` (K,), with their ground truth."""
+
+        def pick(tensor: torch.Tensor | None) -> torch.Tensor | None:
+            return None if tensor is None else tensor[indices.to(tensor.device)]
+
+        return SuiteData(
+            pick(self.images),
+            pick(self.target),
+            pick(self.masks),
+            pick(self.mask_present),
+            pick(self.pixel_scale),
+        )
 
 
 @dataclass(frozen=True)
@@ -27,7 +53,7 @@ class Suite:
 
     Attributes:
         name: registry name.
-        classifier: registered classifier name.
+        classifier: registered classifier name ("" for folder suites: a model must be given).
         load: ``load(classifier) -> SuiteData`` (deterministic).
         metrics: metric names from :mod:`genlens.evaluation.metrics`.
         method_params: per-method overrides (e.g. fewer FIDO steps for small images).
@@ -50,6 +76,12 @@ class Suite:
     batch_size: int = 8
     sanity_images: int = 0
     sanity_layers: tuple[str, ...] = ()
+
+    def check_model(self, model: object) -> None:
+        """Raise :class:`ParameterError` when ``model`` is None and the suite has no classifier
+        of its own (a folder suite)."""
+        if model is None and not self.classifier:
+            raise ParameterError(f"suite {self.name} has no classifier of its own: give a model")
 
 
 def register_suite(suite: Suite) -> Suite:

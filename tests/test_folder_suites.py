@@ -1,0 +1,172 @@
+"""Suites from a folder: layouts, validation (every problem at once), VOC boxes and the
+pointing game at the image's own scale, checked against hand-computed hits."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from folder_suite_helpers import build_suite, voc
+from PIL import Image
+
+from genlens.core.errors import ParameterError
+from genlens.core.models import ModelSpec
+from genlens.evaluation.metrics import MetricInput, metric
+from genlens.evaluation.runner import LoadedSuite, Sample, evaluate, load_rows
+from genlens.evaluation.suites.folder import (
+    SuiteFolderError,
+    box_mask,
+    folder_suite,
+    read_entries,
+    voc_objects,
+)
+
+
+def test_folder_suite_scores_the_pointing_game_at_the_images_own_scale(tmp_path):
+    expected = build_suite(tmp_path / "suite")
+    suite = folder_suite(tmp_path / "suite")
+    assert suite.name == "folder:suite" and "pointing-game" in suite.metrics
+    loaded = LoadedSuite.load(str(tmp_path / "suite"), "cpu", ModelSpec("fmnist-cnn"))
+    data = loaded.data
+    assert data.images.shape == (6, 1, 32, 32)
+    assert data.target.tolist() == [1, 1, 1, 2, 1, 0]
+    assert data.mask_present.tolist() == [True, True, True, True, False, False]
+    assert torch.allclose(data.pixel_scale, torch.full((6,), 0.5))
+    row = evaluate(loaded, "centre")
+    assert row.images == 6
+    assert row.metrics["pointing-game"].value == pytest.approx(expected["pointing_class_mean"])
+    with pytest.raises(ParameterError, match="no classifier of its own"):
+        LoadedSuite.load(str(tmp_path / "suite"), "cpu")
+
+
+def test_pointing_tolerance_per_image():
+    maps = torch.zeros(2, 20, 20)
+    maps[:, 0, 0] = 1
+    masks = torch.zeros(2, 20, 20, dtype=torch.bool)
+    masks[:, 0, 10] = True  # 10 px from the peak
+    inputs = MetricInput(None, torch.zeros(2, 1, 20, 20), maps, torch.zeros(2), masks)
+    scaled = replace(inputs, pixel_scale=torch.tensor([0.7, 0.6]))
+    assert metric("pointing-game").compute(scaled).tolist() == [1.0, 0.0]  # 10.5 px, 9 px
+    assert metric("pointing-game").compute(inputs).tolist() == [0.0, 0.0]  # 15 * 20 / 224
+
+
+def test_voc_objects_and_box_masks(tmp_path):
+    path = tmp_path / "a.xml"
+    path.write_text(voc([("cat", (2, 3, 4, 5), False), ("dog", (1, 1, 1, 1), True)]))
+    cat, dog = voc_objects(path)
+    assert (cat.name, cat.box, cat.difficult) == ("cat", (2.0, 3.0, 4.0, 5.0), False)
+    assert dog.difficult
+    mask = np.array(box_mask([cat.box], (8, 6)))
+    assert mask.shape == (6, 8) and mask.sum() == 255 * 3 * 3
+    assert mask[2:5, 1:4].all()  # rows 3..5 and cols 2..4, 1-based
+    path.write_text("<annotation><object><name>cat</name></object>")
+    with pytest.raises(ParameterError, match=r"a\.xml: not a VOC annotation"):
+        voc_objects(path)
+
+
+def test_a_malformed_manifest_gets_one_error_per_problem(tmp_path):
+    root = tmp_path / "bad"
+    root.mkdir()
+    Image.new("L", (8, 8), 9).save(root / "ok.png")
+    (tmp_path / "secret.png").write_bytes(b"x")
+    (root / "manifest.csv").write_text(
+        "image,label,mask,colour\n"
+        "missing.png,1,,\n"
+        "ok.png,,,\n"
+        "../secret.png,1,,\n"
+        "ok.png,1,nomask.png,red\n"
+    )
+    with pytest.raises(SuiteFolderError) as caught:
+        read_entries(root)
+    problems = caught.value.problems
+    assert problems == [
+        "manifest.csv: unknown column(s) colour",
+        "manifest.csv row 1: image file missing.png not found",
+        "manifest.csv row 2: no label",
+        "manifest.csv row 3: image ../secret.png is outside the suite folder",
+        "manifest.csv row 4: mask file nomask.png not found",
+    ]
+    (root / "manifest.csv").unlink()
+    (root / "manifest.json").write_text('[{"image": "ok.png", "label": 1, "box": "a.xml"}, 3]')
+    with pytest.raises(SuiteFolderError, match="expected a list of objects"):
+        read_entries(root)
+    (root / "manifest.json").write_text('[{"image": "ok.png", "label": 1, "box": "a.xml"}]')
+    with pytest.raises(SuiteFolderError, match=r"row 1: unknown key\(s\) box"):
+        read_entries(root)
+    (root / "manifest.json").write_text("[{")
+    with pytest.raises(SuiteFolderError, match="not valid JSON"):
+        read_entries(root)
+    (root / "manifest.json").unlink()
+    with pytest.raises(SuiteFolderError, match="no images"):
+        read_entries(root)
+
+
+def test_labels_masks_and_images_are_checked_against_the_model(tmp_path):
+    root = tmp_path / "suite"
+    root.mkdir()
+    Image.new("L", (16, 16), 100).save(root / "a.png")
+    Image.new("L", (8, 8), 255).save(root / "small.png")
+    Image.new("L", (16, 16), 0).save(root / "empty.png")
+    (root / "broken.png").write_bytes(b"\x89PNG not really")
+    rows = [
+        {"image": "a.png", "label": "12"},
+        {"image": "a.png", "label": "Cat"},
+        {"image": "a.png", "label": "Bag", "mask": "small.png"},
+        {"image": "a.png", "label": "Bag", "mask": "empty.png"},
+        {"image": "broken.png", "label": "Bag"},
+    ]
+    (root / "manifest.json").write_text(json.dumps(rows))
+    with pytest.raises(SuiteFolderError) as caught:
+        LoadedSuite.load(str(root), "cpu", ModelSpec("fmnist-cnn"))
+    problems = caught.value.problems
+    assert problems[:4] == [
+        "a.png: label 12 out of range 0..9",
+        "a.png: label 'Cat' is not one of the model's classes",
+        "small.png: mask is 8x8, its image a.png is 16x16",
+        "empty.png: mask of a.png has no nonzero pixel",
+    ]
+    assert len(problems) == 5 and problems[4].startswith("broken.png:")
+
+
+def test_image_folder_tree_and_a_seeded_sample(tmp_path):
+    root = tmp_path / "tree"
+    for label, count in (("Bag", 3), ("Sneaker", 2)):
+        (root / label).mkdir(parents=True)
+        for index in range(count):
+            Image.new("L", (28, 28), 40 * index).save(root / label / f"{index}.png")
+    (root / "Bag" / "notes.txt").write_text("not an image")
+    entries = read_entries(root)
+    assert [(e.image.name, e.label) for e in entries][:1] == [("0.png", "Bag")]
+    assert len(entries) == 5
+    suite = folder_suite(root)
+    assert suite.metrics == ("deletion", "insertion")  # no ground truth: faithfulness only
+    sample = Sample(3, seed=1)
+    loaded = LoadedSuite.load(str(root), "cpu", ModelSpec("fmnist-cnn"), sample)
+    assert len(loaded.data.images) == 3
+    assert torch.equal(sample.indices(5), Sample(3, seed=1).indices(5))
+    assert loaded.data.target.tolist() == [8 if i < 3 else 7 for i in sample.indices(5)]
+    with pytest.raises(ParameterError, match="limit"):
+        Sample(0)
+
+
+def test_bench_cli_runs_a_folder_suite_with_a_model(tmp_path):
+    from typer.testing import CliRunner
+
+    from genlens.demo.cli import app
+
+    expected = build_suite(tmp_path / "suite")
+    out = tmp_path / "out"
+    args = ["bench", "saliency", "--suite", str(tmp_path / "suite"), "--methods", "centre"]
+    refused = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert refused.exit_code != 0 and "no classifier of its own" in str(refused.exception)
+    assert not out.exists()
+    result = CliRunner().invoke(
+        app, [*args, "--model", "fmnist-cnn", "--out", str(out), "--device", "cpu"]
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = load_rows(out / "results.jsonl")
+    assert row.suite == "folder:suite" and row.images == 6
+    assert row.metrics["pointing-game"].value == pytest.approx(expected["pointing_class_mean"])
+    csv = (out / "leaderboard.csv").read_text()
+    assert "pointing-game" in csv.splitlines()[0] and "centre" in csv
