@@ -12,8 +12,9 @@ from PIL import Image
 
 from genlens.core.errors import ParameterError
 from genlens.core.models import ModelSpec
+from genlens.evaluation.cost import counted_passes, estimate_cost
 from genlens.evaluation.metrics import MetricInput, metric
-from genlens.evaluation.runner import LoadedSuite, Sample, evaluate, load_rows
+from genlens.evaluation.runner import LoadedSuite, Sample, evaluate, load_rows, resolved_params
 from genlens.evaluation.suites.folder import (
     SuiteFolderError,
     box_mask,
@@ -161,12 +162,39 @@ def test_bench_cli_runs_a_folder_suite_with_a_model(tmp_path):
     refused = CliRunner().invoke(app, [*args, "--out", str(out)])
     assert refused.exit_code != 0 and "no classifier of its own" in str(refused.exception)
     assert not out.exists()
-    result = CliRunner().invoke(
-        app, [*args, "--model", "fmnist-cnn", "--out", str(out), "--device", "cpu"]
-    )
+    run = [*args, "--model", "fmnist-cnn", "--out", str(out), "--device", "cpu"]
+    estimated = CliRunner().invoke(app, [*run, "--estimate"])
+    assert estimated.exit_code == 0, estimated.output
+    assert "estimated cost of 6 images" in estimated.output and "total about" in estimated.output
+    assert not out.exists()
+    result = CliRunner().invoke(app, run)
     assert result.exit_code == 0, result.output
     (row,) = load_rows(out / "results.jsonl")
     assert row.suite == "folder:suite" and row.images == 6
     assert row.metrics["pointing-game"].value == pytest.approx(expected["pointing_class_mean"])
     csv = (out / "leaderboard.csv").read_text()
     assert "pointing-game" in csv.splitlines()[0] and "centre" in csv
+
+
+def test_counted_passes_counts_images_forward_and_backward():
+    net = torch.nn.Linear(4, 2)
+    with counted_passes(net) as passes:
+        net(torch.zeros(3, 4, requires_grad=True)).sum().backward()
+        with torch.no_grad():
+            net(torch.zeros(5, 4))
+    assert (passes.forwards, passes.backwards) == (8, 3)
+    net(torch.zeros(2, 4))
+    assert passes.forwards == 8  # the hook is gone
+
+
+def test_cost_estimate_counts_each_methods_gradients(tmp_path):
+    build_suite(tmp_path / "suite")
+    loaded = LoadedSuite.load(str(tmp_path / "suite"), "cpu", ModelSpec("fmnist-cnn"))
+    centre, gradient, integrated = estimate_cost(loaded, "centre,gradient,integrated-gradients")
+    assert (centre.images, centre.probe_images) == (6, 4)
+    steps = resolved_params("integrated-gradients", {})["steps"]
+    # metrics run without gradients: one backward per image for the gradient, one per step
+    assert (centre.backwards_per_image, gradient.backwards_per_image) == (0, 1)
+    assert integrated.backwards_per_image == steps
+    assert gradient.forwards_per_image == centre.forwards_per_image + 1
+    assert all(estimate.seconds > 0 for estimate in (centre, gradient, integrated))

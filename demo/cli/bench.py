@@ -11,6 +11,8 @@ from genlens.evaluation.registries import SUITES
 
 if TYPE_CHECKING:
     from genlens.core.models import ModelSpec
+    from genlens.evaluation.entries import BenchmarkEntry
+    from genlens.evaluation.runner import LoadedSuite
 
 bench_app = typer.Typer(help="Benchmark saliency methods on a suite and print the leaderboard.")
 app.add_typer(bench_app, name="bench")
@@ -28,6 +30,11 @@ def bench_saliency(
         None, min=1, help="Evaluate this many images of the suite, drawn with --seed."
     ),
     seed: int = typer.Option(0, help="Seed of the --limit sample."),
+    estimate: bool = typer.Option(
+        False,
+        "--estimate",
+        help="Print each method's estimated passes and time (a probe on one batch), then stop.",
+    ),
     methods: str = typer.Option(
         "grad-cam,integrated-gradients,smoothgrad,rise,occlusion,random,centre,sobel",
         help="Comma-separated saliency methods (see `genlens explain --help`); "
@@ -50,13 +57,16 @@ def bench_saliency(
 
     from genlens.evaluation.entries import parse_entries
     from genlens.evaluation.leaderboard import leaderboard_table, write_outputs
-    from genlens.evaluation.runner import Sample, run_benchmark
+    from genlens.evaluation.runner import LoadedSuite, Sample, run_benchmark
     from genlens.evaluation.suites.folder import resolve_suite
 
     chosen = resolve_suite(suite)
     chosen.check_model(model)
     entries = parse_entries(methods, infill)
     sample = None if limit is None else Sample(limit, seed)
+    if estimate:
+        _print_estimates(LoadedSuite.load(suite, device, model, sample), entries)
+        return
     with progress_bar(f"{chosen.name}: methods") as progress:
         rows = run_benchmark(
             suite,
@@ -71,3 +81,30 @@ def bench_saliency(
     Console().print(leaderboard_table(rows, chosen.metrics))
     for path in write_outputs(rows, chosen.metrics, out):
         typer.echo(f"wrote {path}")
+
+
+def _print_estimates(loaded: "LoadedSuite", entries: "list[BenchmarkEntry]") -> None:
+    """The cost table of :func:`genlens.evaluation.cost.estimate_cost`."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from genlens.evaluation.cost import estimate_cost
+
+    estimates = estimate_cost(loaded, entries)
+    table = Table(title=f"{loaded.suite.name}: estimated cost of {estimates[0].images} images")
+    for column in ("method", "forwards/image", "backwards/image", "time"):
+        table.add_column(column)
+    for row in estimates:
+        table.add_row(
+            row.method,
+            f"{row.forwards_per_image:.0f}",
+            f"{row.backwards_per_image:.0f}",
+            _duration(row.seconds),
+        )
+    Console().print(table)
+    total = _duration(sum(row.seconds for row in estimates))
+    typer.echo(f"total about {total} on this machine (probe: the first images)")
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
