@@ -1,8 +1,11 @@
-"""Leaderboard views of result rows: a sorted table, CSV/JSON export, one plot per metric and
-the sanity curves (cascading randomisation) when the rows have them.
+"""Leaderboard views of result rows: a sorted table, CSV/JSON export, one plot per metric, the
+sanity curves (cascading randomisation) when the rows have them, and one self-contained HTML
+page holding the table and every plot.
 """
 
+import base64
 import csv
+import html
 import io
 import json
 from collections.abc import Sequence
@@ -50,15 +53,18 @@ def format_interval(value: MetricValue) -> str:
 
 
 def write_outputs(rows: Sequence[ResultRow], metrics: Sequence[str], out: str | Path) -> list[Path]:
-    """Write ``leaderboard.{json,csv,txt}``, ``<metric>.png`` and ``sanity.png`` under ``out``.
+    """Write ``leaderboard.{json,csv,txt,html}``, ``<metric>.png`` and ``sanity.png`` under
+    ``out``.
 
-    The CSV's ``sanity_rho`` columns hold the correlation after randomising every layer.
+    The CSV's ``sanity_rho`` columns hold the correlation after randomising every layer; its
+    ``model_hash`` and ``inputs_hash`` tell rows of other models or samples apart.
     """
     out = Path(out)
     ordered = sort_rows(rows, metrics[0])
     console = Console(record=True, width=200, file=io.StringIO())
     console.print(leaderboard_table(rows, metrics))
-    (out / "leaderboard.txt").write_text(console.export_text())
+    table = console.export_text()
+    (out / "leaderboard.txt").write_text(table)
     (out / "leaderboard.json").write_text(json.dumps([asdict(row) for row in ordered], indent=2))
     with (out / "leaderboard.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -73,6 +79,8 @@ def write_outputs(rows: Sequence[ResultRow], metrics: Sequence[str], out: str | 
                 "sanity_rho_high",
                 "seconds_per_image",
                 "images",
+                "model_hash",
+                "inputs_hash",
             ]
         )
         for row in ordered:
@@ -93,6 +101,8 @@ def write_outputs(rows: Sequence[ResultRow], metrics: Sequence[str], out: str | 
                     last.high,
                     row.seconds_per_image,
                     row.images,
+                    row.model_hash,
+                    row.inputs_hash,
                 ]
             )
     paths = [
@@ -102,7 +112,25 @@ def write_outputs(rows: Sequence[ResultRow], metrics: Sequence[str], out: str | 
     ]
     if any(row.sanity for row in rows):
         paths.append(plot_sanity(ordered, out))
+    paths.append(write_html(table, paths[2:], out / "leaderboard.html"))
     return paths
+
+
+def write_html(table: str, plots: Sequence[Path], path: Path) -> Path:
+    """One page with the text table and the PNG ``plots`` embedded (no other files needed)."""
+    images = "\n".join(
+        f'<figure><img alt="{html.escape(plot.stem)}" src="data:image/png;base64,'
+        f'{base64.b64encode(plot.read_bytes()).decode()}"></figure>'
+        for plot in plots
+    )
+    path.write_text(
+        '<!doctype html>\n<html><head><meta charset="utf-8"><title>genlens leaderboard</title>'
+        "<style>body{font-family:sans-serif;margin:2em}pre{font-size:12px}"
+        "img{max-width:100%}</style></head><body>\n"
+        f"<h1>genlens leaderboard</h1>\n<pre>{html.escape(table)}</pre>\n{images}\n"
+        "</body></html>\n"
+    )
+    return path
 
 
 def plot_metric(rows: Sequence[ResultRow], name: str, out: Path) -> Path:

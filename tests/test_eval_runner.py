@@ -121,6 +121,9 @@ def test_runner_rows_rank_gradient_above_random_and_resume(tmp_path):
     assert len(load_rows(tmp_path / "results.jsonl")) == 4
     paths = write_outputs(rows, ("pointing-game", "relevance-mass", "deletion"), tmp_path)
     assert all(path.exists() and path.stat().st_size > 0 for path in paths)
+    page = (tmp_path / "leaderboard.html").read_text()
+    assert page.count("data:image/png;base64,") == 3 and "gradient" in page
+    assert 'src="http' not in page  # self-contained
     assert leaderboard_table(rows, ("pointing-game",)).row_count == 4
 
 

@@ -25,6 +25,7 @@ FIELDS = {"suite", "methods", "infill", "model", "limit", "seed"}
 MEDIA_TYPES = {
     ".json": "application/json",
     ".csv": "text/csv",
+    ".html": "text/html",
     ".txt": "text/plain",
     ".png": "image/png",
     ".jsonl": "application/jsonl",
