@@ -23,6 +23,7 @@ EXAMPLES = [
     ("faces-conditional", "faces:test:0"),
     ("faces-conditional", "faces:photo:astronaut"),
     ("faces-conditional", "faces:photo:grace_hopper"),
+    ("faces-conditional-features", "faces:test:1"),
 ]
 """(generator, image reference) pairs offered as examples when the generator is shipped."""
 MISSING = (
