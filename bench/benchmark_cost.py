@@ -17,13 +17,15 @@ from pathlib import Path
 
 import torch
 
+from genlens.core import defaults
 from genlens.evaluation.cost import estimate_cost
+from genlens.evaluation.entries import parse_entries
 from genlens.evaluation.runner import LoadedSuite, Sample, evaluate
 
 IMAGES = 16
 CASES = {
     "fmnist": "centre,gradient,integrated-gradients,smoothgrad,occlusion,rise,fido-ssr",
-    "blockfashion-gt": "gradient,grad-cam,rise,fido-ssr",
+    "blockfashion-gt": "gradient,grad-cam,integrated-gradients",
 }
 """Suites and methods; blockfashion-gt runs the cascading-randomisation test on 8 images."""
 
@@ -36,9 +38,10 @@ def main() -> None:
     print(f"{'suite':16} {'method':22} {'fwd/img':>8} {'estimate s':>10} {'measured s':>10} ratio")
     for suite, methods in CASES.items():
         loaded = LoadedSuite.load(suite, "cpu", sample=Sample(IMAGES, seed=0))
-        for estimate in estimate_cost(loaded, methods):
+        entries = parse_entries(methods, defaults.INFILL)
+        for entry, estimate in zip(entries, estimate_cost(loaded, entries), strict=True):
             started = time.perf_counter()
-            evaluate(loaded, estimate.method)
+            evaluate(loaded, entry.method, entry.infill)
             measured = time.perf_counter() - started
             row = {
                 "suite": suite,
