@@ -16,7 +16,7 @@ import platform
 import resource
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -162,6 +162,8 @@ class LoadedSuite:
         data = suite.load(classifier)
         if sample is not None:
             data = data.subset(sample.indices(len(data.images)))
+        if data.mask_present is not None and not data.mask_present.any():
+            data = replace(data, masks=None, mask_present=None)  # a sample without ground truth
         missing = [spec.name for spec in specs if spec.needs_masks and data.masks is None]
         if missing:
             raise ParameterError(f"suite {suite.name} has no ground-truth masks for {missing}")

@@ -39,6 +39,14 @@ def test_folder_suite_scores_the_pointing_game_at_the_images_own_scale(tmp_path)
     assert row.metrics["pointing-game"].value == pytest.approx(expected["pointing_class_mean"])
     with pytest.raises(ParameterError, match="no classifier of its own"):
         LoadedSuite.load(str(tmp_path / "suite"), "cpu")
+    # images 4 and 5 have no ground truth: a sample of only those cannot score the pointing game
+    only_unannotated = next(
+        seed for seed in range(100) if set(Sample(2, seed).indices(6).tolist()) == {4, 5}
+    )
+    with pytest.raises(ParameterError, match="no ground-truth masks for"):
+        LoadedSuite.load(
+            str(tmp_path / "suite"), "cpu", ModelSpec("fmnist-cnn"), Sample(2, only_unannotated)
+        )
 
 
 def test_pointing_tolerance_per_image():
