@@ -323,11 +323,11 @@ def _run(
     model: ModelSpec | Classifier | None,
     sample: Sample | None,
 ) -> list[ResultRow]:
+    loaded = LoadedSuite.load(suite_name, device, model, sample)  # validates before writing
     out.mkdir(parents=True, exist_ok=True)
     path = out / "results.jsonl"
     rows = load_rows(path)
     done = {row.key() for row in rows}
-    loaded = LoadedSuite.load(suite_name, device, model, sample)
     suite = loaded.suite
     precision = loaded.classifier.policy.precision
     inputs_hash = _inputs_hash(loaded.data)

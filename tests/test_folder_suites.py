@@ -14,7 +14,14 @@ from genlens.core.errors import ParameterError
 from genlens.core.models import ModelSpec
 from genlens.evaluation.cost import counted_passes, estimate_cost
 from genlens.evaluation.metrics import MetricInput, metric
-from genlens.evaluation.runner import LoadedSuite, Sample, evaluate, load_rows, resolved_params
+from genlens.evaluation.runner import (
+    LoadedSuite,
+    Sample,
+    evaluate,
+    load_rows,
+    resolved_params,
+    run_benchmark,
+)
 from genlens.evaluation.suites.folder import (
     SuiteFolderError,
     box_mask,
@@ -127,7 +134,8 @@ def test_labels_masks_and_images_are_checked_against_the_model(tmp_path):
     ]
     (root / "manifest.json").write_text(json.dumps(rows))
     with pytest.raises(SuiteFolderError) as caught:
-        LoadedSuite.load(str(root), "cpu", ModelSpec("fmnist-cnn"))
+        run_benchmark(str(root), "centre", tmp_path / "out", model=ModelSpec("fmnist-cnn"))
+    assert not (tmp_path / "out").exists()  # nothing written
     problems = caught.value.problems
     assert problems[:4] == [
         "a.png: label 12 out of range 0..9",
