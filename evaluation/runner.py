@@ -147,14 +147,14 @@ class LoadedSuite:
     @classmethod
     def load(
         cls,
-        suite_name: str,
+        suite: str | Path | Suite,
         device: str = "auto",
         model: ModelSpec | Classifier | None = None,
         sample: Sample | None = None,
     ) -> "LoadedSuite":
-        """The suite (a registered name or a suite folder) with ``model`` (default: the suite's
-        own classifier) and its data, or the ``sample`` of it."""
-        suite = resolve_suite(suite_name)
+        """The suite (a :class:`Suite`, a registered name or a suite folder) with ``model``
+        (default: the suite's own classifier) and its data, or the ``sample`` of it."""
+        suite = suite if isinstance(suite, Suite) else resolve_suite(suite)
         specs = [metric(name) for name in suite.metrics]
         suite.check_model(model)
         model = ModelSpec(suite.classifier) if model is None else model
@@ -288,7 +288,7 @@ def _explain_all(loaded: LoadedSuite, method, infill, params, progress):
 
 
 def run_benchmark(
-    suite_name: str,
+    suite: str | Path | Suite,
     methods: str | Sequence[str | BenchmarkEntry],
     out: str | Path,
     infill: str = defaults.INFILL,
@@ -297,8 +297,9 @@ def run_benchmark(
     model: ModelSpec | Classifier | nn.Module | None = None,
     sample: Sample | None = None,
 ) -> list[ResultRow]:
-    """Evaluate ``methods`` on a suite (a registered name or a suite folder, see
-    :mod:`genlens.evaluation.suites.folder`), appending rows to ``out/results.jsonl`` (resumable).
+    """Evaluate ``methods`` on a suite (a :class:`Suite`, a registered name or a suite folder,
+    see :mod:`genlens.evaluation.suites.folder`), appending rows to ``out/results.jsonl``
+    (resumable).
 
     Each entry is a :class:`BenchmarkEntry`, a method name or ``method@infiller`` (e.g.
     ``fido-ssr@learned``), or all of them comma-separated; bare names use ``infill``.
@@ -309,13 +310,13 @@ def run_benchmark(
     """
     entries = [(entry.method, entry.infill) for entry in parse_entries(methods, infill)]
     if not isinstance(model, nn.Module):
-        return _run(suite_name, entries, Path(out), device, progress, model, sample)
+        return _run(suite, entries, Path(out), device, progress, model, sample)
     with borrow(model) as classifier:
-        return _run(suite_name, entries, Path(out), device, progress, classifier, sample)
+        return _run(suite, entries, Path(out), device, progress, classifier, sample)
 
 
 def _run(
-    suite_name: str,
+    suite: str | Path | Suite,
     entries: list[tuple[str, str]],
     out: Path,
     device: str,
@@ -323,7 +324,7 @@ def _run(
     model: ModelSpec | Classifier | None,
     sample: Sample | None,
 ) -> list[ResultRow]:
-    loaded = LoadedSuite.load(suite_name, device, model, sample)  # validates before writing
+    loaded = LoadedSuite.load(suite, device, model, sample)  # validates before writing
     out.mkdir(parents=True, exist_ok=True)
     path = out / "results.jsonl"
     rows = load_rows(path)

@@ -68,8 +68,9 @@ def _integer(key: str, value: object) -> int:
 def run_benchmark_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     """Evaluate; artifacts: results.jsonl, leaderboard.{json,csv,txt} and one PNG per plot."""
     out = context.settings.root / "benchmarks" / context.job_id
+    suite = resolve_suite(params["suite"])
     rows = run_benchmark(
-        params["suite"],
+        suite,
         params["methods"],
         out,
         infill=params["infill"],
@@ -78,7 +79,6 @@ def run_benchmark_job(context: JobContext, params: dict[str, Any]) -> dict[str, 
         model=None if params.get("model") is None else context.runtime.model_spec(params["model"]),
         sample=None if params.get("limit") is None else Sample(params["limit"], params["seed"]),
     )
-    suite = resolve_suite(params["suite"])
     for path in [
         out / "results.jsonl",
         out / "leaderboard.txt",

@@ -65,11 +65,11 @@ def bench_saliency(
     entries = parse_entries(methods, infill)
     sample = None if limit is None else Sample(limit, seed)
     if estimate:
-        _print_estimates(LoadedSuite.load(suite, device, model, sample), entries)
+        _print_estimates(LoadedSuite.load(chosen, device, model, sample), entries)
         return
     with progress_bar(f"{chosen.name}: methods") as progress:
         rows = run_benchmark(
-            suite,
+            chosen,
             entries,
             out,
             infill=infill,
