@@ -10,10 +10,25 @@ Layouts, checked in this order:
 
 Paths are relative to the folder and may not leave it. ``label`` is a class index or one of the
 model's label names. ``mask`` is a PNG of the image's size whose nonzero pixels are the
-evidence. ``boxes`` is a Pascal VOC annotation (XML): the boxes of the objects named like the
-label make the mask, and objects marked ``difficult`` are left out, as in VOC; an image whose
-only objects of its class are difficult has no ground truth (TorchRay skips it in the pointing
-game). Images without ground truth count in the faithfulness metrics only.
+evidence. ``boxes`` is an annotation file whose boxes of the objects named like the label (the
+model's label name for the row) make the mask:
+
+* ``.xml``: a Pascal VOC annotation of the image; objects marked ``difficult`` are left out, as
+  in VOC;
+* ``.json``: a COCO annotation file (``images``, ``annotations``, ``categories``, as COCO ships
+  them), usually shared by many rows and read once per load. The image is the entry of
+  ``images`` whose ``file_name`` is the image's path relative to the folder or else its file
+  name, and whose ``width`` x ``height`` is the image's; an object's class is its category's
+  ``name``. Crowd annotations (``iscrowd: 1``) are left out, as in TorchRay's COCO pointing
+  game. A COCO ``bbox`` ``[x, y, w, h]`` is in pixels from the image's top-left corner (0-based
+  and continuous); the mask covers every pixel it touches, columns ``floor(x)`` to
+  ``ceil(x + w) - 1`` and rows likewise. For COCO14 val, put ``val2014/`` and
+  ``annotations/instances_val2014.json`` in the folder and write rows like
+  ``val2014/COCO_val2014_000000000042.jpg,dog,,annotations/instances_val2014.json``.
+
+An image whose objects of its class are all left out, or cover no pixel, has no ground truth
+(TorchRay skips it in the pointing game). Images without ground truth count in the faithfulness
+metrics only.
 
 :func:`read_entries` checks the layout and every file it names, and :func:`folder_suite` the
 labels against the model; both report every problem at once, each naming its file.
@@ -21,6 +36,7 @@ labels against the model; both report every problem at once, each naming its fil
 
 import csv
 import json
+import math
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -38,6 +54,7 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
 MANIFEST_KEYS = ("image", "label", "mask", "boxes")
 FAITHFULNESS_METRICS = ("deletion", "insertion")
 GROUND_TRUTH_METRICS = ("pointing-game", "relevance-mass", "relevance-rank")
+BOXES_SUFFIXES = (".xml", ".json")
 
 Box = tuple[float, float, float, float]
 """x0, y0, x1, y1 in the image's own pixels (VOC's 1-based inclusive corners)."""
@@ -54,10 +71,21 @@ class FolderEntry:
 
 
 @dataclass(frozen=True)
-class VocObject:
+class BoxObject:
+    """An annotated object: its class name, its box and whether the ground truth leaves it out
+    (``difficult``: VOC's difficult flag, COCO's ``iscrowd``)."""
+
     name: str
     box: Box
     difficult: bool
+
+
+@dataclass(frozen=True)
+class CocoImage:
+    """One image of a COCO annotation file: its size (width, height) in pixels and objects."""
+
+    size: tuple[int, int]
+    objects: tuple[BoxObject, ...]
 
 
 class SuiteFolderError(ParameterError):
@@ -129,6 +157,10 @@ def _manifest_entries(
         label = row.get("label")
         if label is None or str(label).strip() == "":
             problems.append(f"{where}: no label")
+        if paths["boxes"] is not None and paths["boxes"].suffix.lower() not in BOXES_SUFFIXES:
+            problems.append(
+                f"{where}: boxes file {row['boxes']}: expected .xml (VOC) or .json (COCO)"
+            )
         if paths["image"] is None:
             if not row.get("image"):
                 problems.append(f"{where}: no image")
@@ -162,7 +194,7 @@ def _tree_entries(root: Path) -> list[FolderEntry]:
     ]
 
 
-def voc_objects(path: str | Path) -> list[VocObject]:
+def voc_objects(path: str | Path) -> list[BoxObject]:
     """The objects of a Pascal VOC annotation file; raises :class:`ParameterError` if malformed."""
     path = Path(path)
     try:
@@ -178,10 +210,84 @@ def voc_objects(path: str | Path) -> list[VocObject]:
             if corners[2] < corners[0] or corners[3] < corners[1]:
                 raise ValueError(f"box {corners} has max < min")
             name = (element.findtext("name") or "").strip()
-            objects.append(VocObject(name, corners, element.findtext("difficult", "0") == "1"))
+            objects.append(BoxObject(name, corners, element.findtext("difficult", "0") == "1"))
     except (ElementTree.ParseError, ValueError) as exc:
         raise ParameterError(f"{path.name}: not a VOC annotation ({exc})") from None
     return objects
+
+
+def coco_images(path: str | Path) -> dict[str, CocoImage]:
+    """The images of a COCO annotation file by ``file_name``; raises :class:`ParameterError` if
+    malformed (not JSON, a missing key, an unknown image or category id, a bad ``bbox``)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+        if not isinstance(data, dict):
+            raise ValueError("expected an object with images, annotations and categories")
+        records = _records(data, "images", ("id", "file_name", "width", "height"))
+        objects = _coco_objects(data, {record["id"] for record in records})
+        images = {}
+        for record in records:
+            name = str(record["file_name"])
+            if name in images:
+                raise ValueError(f"images lists file_name {name} twice")
+            size = (int(record["width"]), int(record["height"]))
+            images[name] = CocoImage(size, tuple(objects.get(record["id"], ())))
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(f"{path.name}: not a COCO annotation file ({exc})") from None
+    return images
+
+
+def _coco_objects(data: dict, image_ids: set) -> dict[object, list[BoxObject]]:
+    """The annotations of a COCO file's ``data`` as objects per image id; raises ValueError."""
+    categories = _records(data, "categories", ("id", "name"))
+    names = {category["id"]: str(category["name"]).strip() for category in categories}
+    objects: dict[object, list[BoxObject]] = {}
+    keys = ("image_id", "category_id", "bbox")
+    for index, annotation in enumerate(_records(data, "annotations", keys)):
+        where = f"annotations[{index}]"
+        if annotation["image_id"] not in image_ids:
+            raise ValueError(f"{where}: image_id {annotation['image_id']} is not in images")
+        if annotation["category_id"] not in names:
+            raise ValueError(f"{where}: category_id {annotation['category_id']} is unknown")
+        box = coco_box(annotation["bbox"], where)
+        crowd = annotation.get("iscrowd", 0) == 1
+        name = names[annotation["category_id"]]
+        objects.setdefault(annotation["image_id"], []).append(BoxObject(name, box, crowd))
+    return objects
+
+
+def _records(data: dict, key: str, fields: tuple[str, ...]) -> list[dict]:
+    """``data[key]`` as a list of objects that each hold ``fields``; raises ValueError."""
+    records = data.get(key)
+    if not isinstance(records, list):
+        raise ValueError(f"no {key} list")
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise ValueError(f"{key}[{index}] is not an object")
+        missing = [field for field in fields if field not in record]
+        if missing:
+            raise ValueError(f"{key}[{index}] lacks {', '.join(missing)}")
+    return records
+
+
+def coco_box(bbox: object, where: str) -> Box:
+    """A COCO ``bbox`` ``[x, y, w, h]`` (pixels, 0-based, continuous) as the VOC corners of the
+    pixels it touches: 0-based columns ``floor(x)`` .. ``ceil(x + w) - 1``, rows likewise,
+    clipped at the top-left edge (:func:`box_mask` clips the far edges); raises ValueError
+    naming ``where`` if it is not four numbers or has a negative width or height."""
+    numbers = isinstance(bbox, list) and len(bbox) == 4
+    if not numbers or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in bbox):
+        raise ValueError(f"{where}: bbox {bbox} is not [x, y, w, h]")
+    x, y, width, height = bbox
+    if width < 0 or height < 0:
+        raise ValueError(f"{where}: bbox {bbox} has a negative width or height")
+    return (
+        float(max(math.floor(x), 0) + 1),
+        float(max(math.floor(y), 0) + 1),
+        float(max(math.ceil(x + width), 0)),
+        float(max(math.ceil(y + height), 0)),
+    )
 
 
 def box_mask(boxes: list[Box], size: tuple[int, int]) -> Image.Image:
@@ -212,7 +318,59 @@ def _label_index(label: str, labels: list[str], where: str, problems: list[str])
     return labels.index(label)
 
 
-def _load_entry(entry: FolderEntry, labels: list[str], problems: list[str]) -> _Loaded | None:
+class _BoxFiles:
+    """The objects of the entries' ``boxes`` files during one suite load; each COCO file is
+    parsed (and, if malformed, reported) once however many rows share it."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.coco: dict[Path, dict[str, CocoImage] | None] = {}  # None: malformed, reported
+
+    def objects(
+        self, boxes: Path, image: Path, size: tuple[int, int], problems: list[str]
+    ) -> list[BoxObject]:
+        """The objects that ``boxes`` annotates on ``image`` of ``size`` (width, height) in
+        pixels; none, with a problem appended, if it cannot say."""
+        if boxes.suffix.lower() != ".json":
+            try:
+                return voc_objects(boxes)
+            except ParameterError as exc:
+                problems.append(str(exc))
+                return []
+        record = self._coco_image(boxes, image, problems)
+        if record is None:
+            return []
+        if record.size != size:
+            problems.append(
+                f"{boxes.name}: image {image.name} is {record.size[0]}x{record.size[1]} in "
+                f"images, {size[0]}x{size[1]} on disk"
+            )
+            return []
+        return list(record.objects)
+
+    def _coco_image(self, boxes: Path, image: Path, problems: list[str]) -> CocoImage | None:
+        """``image`` in the COCO file ``boxes`` by its path relative to the folder, else by its
+        file name; None, with a problem appended unless the file's was, if absent."""
+        if boxes not in self.coco:
+            try:
+                self.coco[boxes] = coco_images(boxes)
+            except ParameterError as exc:
+                problems.append(str(exc))
+                self.coco[boxes] = None
+        images = self.coco[boxes]
+        if images is None:
+            return None
+        relative = image.relative_to(self.root).as_posix()
+        record = images.get(relative) or images.get(image.name)
+        if record is None:
+            names = " or ".join(sorted({relative, image.name}))
+            problems.append(f"{boxes.name}: no image {names} in images")
+        return record
+
+
+def _load_entry(
+    entry: FolderEntry, labels: list[str], boxes: _BoxFiles, problems: list[str]
+) -> _Loaded | None:
     where = entry.image.name
     before = len(problems)
     label = _label_index(entry.label, labels, where, problems)
@@ -236,13 +394,11 @@ def _load_entry(entry: FolderEntry, labels: list[str], problems: list[str]) -> _
             elif mask.getbbox() is None:
                 problems.append(f"{entry.mask.name}: mask of {where} has no nonzero pixel")
     elif entry.boxes is not None and label >= 0:
-        try:
-            objects = voc_objects(entry.boxes)
-        except ParameterError as exc:
-            problems.append(str(exc))
-        else:
-            kept = [o.box for o in objects if o.name == labels[label] and not o.difficult]
-            mask = box_mask(kept, image.size) if kept else None
+        objects = boxes.objects(entry.boxes, entry.image, image.size, problems)
+        kept = [o.box for o in objects if o.name == labels[label] and not o.difficult]
+        mask = box_mask(kept, image.size) if kept else None
+        if mask is not None and mask.getbbox() is None:
+            mask = None  # its boxes cover no pixel of the image
     return _Loaded(image, label, mask) if len(problems) == before else None
 
 
@@ -288,7 +444,8 @@ def _loader(root: Path, entries: list[FolderEntry]) -> Callable[[Classifier], Su
     def load(classifier: Classifier) -> SuiteData:
         problems: list[str] = []
         labels = list(classifier.labels)
-        loaded = [_load_entry(entry, labels, problems) for entry in entries]
+        boxes = _BoxFiles(root)
+        loaded = [_load_entry(entry, labels, boxes, problems) for entry in entries]
         if problems:
             raise SuiteFolderError(root, problems)
         items = [item for item in loaded if item is not None]
