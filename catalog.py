@@ -135,6 +135,7 @@ for _name, _target in (
     ("explain", "genlens.worker.builtin_kinds:EXPLAIN_KIND"),
     ("visualize", "genlens.worker.builtin_kinds:VISUALIZE_KIND"),
     ("benchmark", "genlens.worker.benchmark_kind:BENCHMARK_KIND"),
+    ("benchmark-estimate", "genlens.worker.benchmark_kind:ESTIMATE_KIND"),
     ("train", "genlens.worker.train_kind:TRAIN_KIND"),
     ("generate", "genlens.worker.generate_kind:GENERATE_KIND"),
 ):

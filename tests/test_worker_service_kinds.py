@@ -1,9 +1,11 @@
 """The ``benchmark`` and ``train`` job kinds, executed in-process (no Celery) on SQLite and a
 real PostgreSQL: outputs, leaderboard rows stored exactly once, cancellation, bad specs."""
 
+import io
 import json
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from genlens.core.models import Classifier, Preprocessing, register_classifier
 from genlens.db.models import BenchmarkRun, Job, MetricResult
 from genlens.evaluation.runner import load_rows
 from genlens.evaluation.suites import Suite, SuiteData, register_suite
+from genlens.evaluation.suites.archive import pack_suite
 from genlens.worker.benchmark_store import leaderboard_rows, stored_suites
 from genlens.worker.client import JobClient
 from genlens.worker.context import Runtime
@@ -100,15 +103,63 @@ def test_benchmark_job_on_a_folder_suite_with_a_sample(
     with pytest.raises(GenlensError, match="limit must be an integer"):
         client.submit({**spec, "model": "fmnist-cnn", "limit": "4"})
     whole = client.submit({**spec, "model": "fmnist-cnn"})
-    sampled = client.submit({**spec, "model": "fmnist-cnn", "limit": 3, "seed": 2})
+    # the folder travels as a zip artifact: the worker never reads the submitter's folder
+    (tmp_path / "elsewhere").mkdir()
+    moved = (tmp_path / "suite").rename(tmp_path / "elsewhere" / "suite")
+    sampled = client.submit(
+        {**spec, "suite": pack_suite(moved), "model": "fmnist-cnn", "limit": 3, "seed": 2}
+    )
     assert execute(runtime, whole, "w:1") == execute(runtime, sampled, "w:1") == "succeeded"
     with runtime.db.begin() as session:
         rows = leaderboard_rows(session, "folder:suite")
-    assert sorted(row.images for row in rows) == [3, 6]  # keyed apart by their inputs
-    (full,) = [row for row in rows if row.images == 6]
+    assert sorted(row.images for row in rows) == [3, expected["images"]]  # keyed by inputs
+    (full,) = [row for row in rows if row.images == expected["images"]]
     assert full.metrics["pointing-game"].value == pytest.approx(expected["pointing_class_mean"])
     csv = next(a for a in client.result(whole).artifacts if a.name == "leaderboard.csv")
     assert csv.size > 0
+
+
+def test_estimate_job_reports_each_methods_cost(
+    runtime: Runtime, client: JobClient, tmp_path: Path
+) -> None:
+    expected = build_suite(tmp_path / "suite")
+    job = client.submit(
+        {
+            "kind": "benchmark-estimate",
+            "suite": str(tmp_path / "suite"),
+            "methods": "centre,gradient",
+            "model": "fmnist-cnn",
+        }
+    )
+    assert execute(runtime, job, "w:1") == "succeeded"
+    result = client.result(job).result
+    assert result["suite"] == "folder:suite" and result["images"] == expected["images"]
+    centre, gradient = result["methods"]
+    assert (centre["method"], centre["backwards_per_image"]) == ("centre", 0)
+    assert gradient["backwards_per_image"] == 1
+    assert result["seconds"] == pytest.approx(centre["seconds"] + gradient["seconds"])
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("archive", "message"),
+    [
+        (b"not a zip", "not a zip archive"),
+        (_zip({"../evil/manifest.json": b"[]"}), "unsafe member path"),
+        (_zip({"s/manifest.json": b'[{"image": "x.png", "label": 1}]'}), "x.png not found"),
+    ],
+)
+def test_bad_suite_archives_are_rejected_at_submit(client: JobClient, archive, message) -> None:
+    spec = {"kind": "benchmark", "suite": archive, "methods": "centre", "model": "fmnist-cnn"}
+    with pytest.raises(GenlensError, match=message):
+        client.submit(spec)
 
 
 @pytest.mark.parametrize(

@@ -62,16 +62,22 @@ class Runtime:
         sha256 = fields.pop("weights").removeprefix(ARTIFACT_PREFIX)
         path = self.settings.root / "models" / f"{sha256}{fields.pop('suffix')}"
         if not path.is_file():
-            with self.db.begin() as session:
-                artifact = session.get(Artifact, sha256)
-                if artifact is None:
-                    raise ModelLoadError(f"model weights artifact {sha256} is missing")
-                key = artifact.key
+            missing = ModelLoadError(f"model weights artifact {sha256} is missing")
+            data = self.artifact_bytes(sha256, missing)
             path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(f".{os.getpid()}.partial")
-            partial.write_bytes(self.store.read(key))
+            partial.write_bytes(data)
             os.replace(partial, path)
         return ModelSpec.from_json({**fields, "source": str(path)})
+
+    def artifact_bytes(self, sha256: str, missing: Exception) -> bytes:
+        """The bytes of the stored artifact ``sha256``; raises ``missing`` when it is gone."""
+        with self.db.begin() as session:
+            artifact = session.get(Artifact, sha256)
+            if artifact is None:
+                raise missing
+            key = artifact.key
+        return self.store.read(key)
 
     def after_fork(self) -> None:
         """Call in a freshly forked worker child: never reuse the parent's DB connections."""

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     max_model_bytes: int = Field(
         1024 * 1024 * 1024, gt=0, description="A classifier weights file a job carries, bytes."
     )
+    max_suite_bytes: int = Field(
+        1024 * 1024 * 1024,
+        gt=0,
+        description="A folder suite a benchmark job carries (zipped and unzipped), bytes.",
+    )
     ui_user: str = Field("genlens", description="User name of the front ends' optional login.")
     ui_password: SecretStr | None = Field(
         None, description="When set, the Gradio demo asks for ui_user and this password."
