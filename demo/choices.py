@@ -12,6 +12,10 @@ from genlens.worker.kinds import KINDS
 
 GENERATE = "generate"
 """The job kind of the conditional generator (optional: a deployment may not register it)."""
+ESTIMATE = "benchmark-estimate"
+"""The job kind that estimates a benchmark's cost on a worker before it runs."""
+SUITE_MODEL = "the suite's own classifier"
+"""The model choice of a benchmark form that keeps the suite's classifier."""
 
 WORKER_PRECISION = "worker"
 """The precision choice that leaves a job to the worker's ``GENLENS_PRECISION``."""
@@ -57,6 +61,16 @@ def sample_choices() -> list[str]:
 def suite_choices() -> list[str]:
     """Benchmark suites (for ``benchmark`` jobs)."""
     return SUITES.names()
+
+
+def benchmark_model_choices() -> list[str]:
+    """A benchmark form's models: :data:`SUITE_MODEL` first, then :func:`model_choices`."""
+    return [SUITE_MODEL, *model_choices()]
+
+
+def benchmark_model(choice: str | None) -> str | None:
+    """The ``model`` of a benchmark spec for a :func:`benchmark_model_choices` value."""
+    return None if choice in (None, SUITE_MODEL) else choice
 
 
 def has_kind(name: str) -> bool:

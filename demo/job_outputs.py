@@ -1,6 +1,6 @@
 """Reading what a finished job produced, for display: its files by role, an explain job's map
 and counterfactuals (:class:`ExplainView`), the salient regions and grey-scale image of a map,
-and a visualize job's optimisation trace as plot rows."""
+a visualize job's optimisation trace as plot rows, and a benchmark estimate as a table."""
 
 import json
 from collections.abc import Sequence
@@ -114,3 +114,32 @@ def trace_rows(trace_file: str, names: Sequence[str]) -> list[dict[str, Any]]:
         for step, scores in enumerate(trace)
         for index, score in enumerate(scores)
     ]
+
+
+def duration(seconds: float) -> str:
+    """``"42 s"`` under two minutes, else ``"3.5 min"``, else ``"2.1 h"`` from two hours."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+
+
+def estimate_table(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """A ``benchmark-estimate`` job's result as table rows: method, classifier passes per
+    image (forward, backward) and the estimated time on the worker."""
+    return [
+        {
+            "method": row["method"],
+            "forwards/image": round(row["forwards_per_image"]),
+            "backwards/image": round(row["backwards_per_image"]),
+            "time": duration(row["seconds"]),
+        }
+        for row in result["methods"]
+    ]
+
+
+def estimate_summary(result: dict[str, Any]) -> str:
+    """One line: the suite, its images and the whole benchmark's estimated time."""
+    return (
+        f"{result['suite']}: {result['images']} images, about {duration(result['seconds'])} "
+        "on the worker (a probe on the first images, extrapolated)"
+    )

@@ -9,6 +9,7 @@ copies of ``bench/results/<suite>/leaderboard.json``), so an installed package s
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -18,6 +19,7 @@ from typing import Any
 from genlens.evaluation.leaderboard import format_interval, plot_metric, sort_rows
 from genlens.evaluation.metrics import metric
 from genlens.evaluation.runner import ResultRow
+from genlens.evaluation.suites import get_suite
 from genlens.worker.benchmark_store import leaderboard_rows, stored_suites
 from genlens.worker.client import JobClient
 
@@ -44,11 +46,13 @@ def shipped_suites() -> list[str]:
 
 
 def shipped_rows(suite: str) -> list[ResultRow]:
-    """The rows of the leaderboard shipped for ``suite`` (empty when none is shipped)."""
+    """The rows of the leaderboard shipped for ``suite`` (empty when none is shipped); rows
+    that do not name their model ran on the suite's classifier."""
     entry = _shipped_files().get(suite)
     if entry is None:
         return []
-    return [ResultRow.from_json(record) for record in json.loads(entry.read_text("utf-8"))]
+    rows = [ResultRow.from_json(record) for record in json.loads(entry.read_text("utf-8"))]
+    return [replace(row, model=row.model or get_suite(suite).classifier) for row in rows]
 
 
 def stored_rows(client: JobClient, suite: str) -> list[ResultRow]:
@@ -73,6 +77,19 @@ def leaderboards(client: JobClient) -> dict[str, RowsLoader]:
     return boards
 
 
+def model_names(rows: Sequence[ResultRow]) -> list[str]:
+    """The models of ``rows``, sorted."""
+    return sorted({row.model for row in rows})
+
+
+def select_rows(
+    rows: Sequence[ResultRow], models: Sequence[str], methods: Sequence[str]
+) -> list[ResultRow]:
+    """The rows of one of ``models`` whose label is one of ``methods``: one model and many
+    methods compares methods, one method and many models compares models."""
+    return [row for row in rows if row.model in models and row.label in methods]
+
+
 def metric_names(rows: Sequence[ResultRow]) -> list[str]:
     """Metrics present in every row, in the order of the first row."""
     if not rows:
@@ -81,9 +98,9 @@ def metric_names(rows: Sequence[ResultRow]) -> list[str]:
 
 
 def leaderboard_table(rows: Sequence[ResultRow], metrics: Sequence[str]) -> list[dict[str, Any]]:
-    """Table rows best first by ``metrics[0]``: rank, method, ``value [low, high]`` per metric
-    (arrow = direction), the sanity rho after randomising every layer when measured, seconds
-    per image and image count."""
+    """Table rows best first by ``metrics[0]``: rank, method, model, ``value [low, high]`` per
+    metric (arrow = direction), the sanity rho after randomising every layer when measured,
+    seconds per image and image count."""
     if not rows or not metrics:
         return []
     table = []
@@ -100,6 +117,7 @@ def leaderboard_table(rows: Sequence[ResultRow], metrics: Sequence[str]) -> list
             {
                 "rank": rank,
                 "method": row.label,
+                "model": row.model,
                 **cells,
                 "s/image": round(row.seconds_per_image, 3),
                 "images": row.images,

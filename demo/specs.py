@@ -8,7 +8,7 @@ from typing import Any
 
 from genlens.core.errors import ImageError, ParameterError
 from genlens.core.saliency import get_method
-from genlens.demo.choices import WORKER_PRECISION
+from genlens.demo.choices import ESTIMATE, WORKER_PRECISION
 
 
 def method_steps(method: str) -> int | None:
@@ -66,11 +66,33 @@ def batch_specs(
     ]
 
 
-def benchmark_spec(suite: str, methods: Sequence[str], infill: str) -> dict[str, Any]:
-    """A ``benchmark`` job spec: every method on ``suite``, stored as leaderboard rows."""
+def benchmark_spec(
+    suite: str | bytes,
+    methods: Sequence[str],
+    infill: str,
+    model: str | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    suite_name: str | None = None,
+    estimate: bool = False,
+) -> dict[str, Any]:
+    """A ``benchmark`` job spec (``estimate``: a ``benchmark-estimate`` job, its cost): every
+    method on ``suite`` (a registered name, or a suite folder's zip archive named
+    ``suite_name``), with ``model`` instead of the suite's classifier and ``limit`` images
+    drawn with ``seed`` when given."""
     if not methods:
         raise ParameterError("a benchmark needs at least one method")
-    return {"kind": "benchmark", "suite": suite, "methods": list(methods), "infill": infill}
+    spec: dict[str, Any] = {
+        "kind": ESTIMATE if estimate else "benchmark",
+        "suite": suite,
+        "methods": list(methods),
+        "infill": infill,
+    }
+    optional = {"model": model, "limit": limit, "suite_name": suite_name}
+    spec.update({key: value for key, value in optional.items() if value is not None})
+    if limit is not None:
+        spec["seed"] = seed
+    return spec
 
 
 def parse_indices(text: str, what: str = "units") -> list[int]:

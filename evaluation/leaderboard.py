@@ -26,24 +26,31 @@ def sort_rows(rows: Sequence[ResultRow], primary: str) -> list[ResultRow]:
     return sorted(rows, key=lambda row: sign * row.metrics[primary].value)
 
 
+def row_names(rows: Sequence[ResultRow]) -> list[str]:
+    """Each row's label, with `` | <model>`` added when the rows come from several models."""
+    if len({row.model for row in rows}) < 2:
+        return [row.label for row in rows]
+    return [f"{row.label} | {row.model or '?'}" for row in rows]
+
+
 def leaderboard_table(rows: Sequence[ResultRow], metrics: Sequence[str]) -> Table:
     """A rich table: one row per method, each metric as ``value [low, high]``, best first."""
     table = Table(title=f"{rows[0].suite} leaderboard" if rows else "leaderboard")
+    ordered = sort_rows(rows, metrics[0])
+    names = row_names(ordered)
     table.add_column("rank")
-    table.add_column(
-        "method", no_wrap=True, min_width=max((len(row.label) for row in rows), default=6)
-    )
+    table.add_column("method", no_wrap=True, min_width=max(map(len, names), default=6))
     for name in metrics:
         table.add_column(f"{name} {'↑' if metric(name).higher_is_better else '↓'}")
     sanity = any(row.sanity for row in rows)
     if sanity:
         table.add_column("sanity rho ↓")
     table.add_column("s/image")
-    for rank, row in enumerate(sort_rows(rows, metrics[0]), 1):
+    for rank, (row, label) in enumerate(zip(ordered, names, strict=True), 1):
         cells = [format_interval(row.metrics[n]) for n in metrics]
         if sanity:
             cells.append(format_interval(row.sanity.rho[-1]) if row.sanity else "-")
-        table.add_row(str(rank), row.label, *cells, f"{row.seconds_per_image:.2f}")
+        table.add_row(str(rank), label, *cells, f"{row.seconds_per_image:.2f}")
     return table
 
 
@@ -57,7 +64,7 @@ def write_outputs(rows: Sequence[ResultRow], metrics: Sequence[str], out: str | 
     ``out``.
 
     The CSV's ``sanity_rho`` columns hold the correlation after randomising every layer; its
-    ``model_hash`` and ``inputs_hash`` tell rows of other models or samples apart.
+    ``model``, ``model_hash`` and ``inputs_hash`` tell rows of other models or samples apart.
     """
     out = Path(out)
     ordered = sort_rows(rows, metrics[0])
@@ -79,6 +86,7 @@ def write_outputs(rows: Sequence[ResultRow], metrics: Sequence[str], out: str | 
                 "sanity_rho_high",
                 "seconds_per_image",
                 "images",
+                "model",
                 "model_hash",
                 "inputs_hash",
             ]
@@ -101,6 +109,7 @@ def write_outputs(rows: Sequence[ResultRow], metrics: Sequence[str], out: str | 
                     last.high,
                     row.seconds_per_image,
                     row.images,
+                    row.model,
                     row.model_hash,
                     row.inputs_hash,
                 ]
@@ -142,7 +151,7 @@ def plot_metric(rows: Sequence[ResultRow], name: str, out: Path) -> Path:
         [row.metrics[name].high - row.metrics[name].value for row in ordered],
     ]
     figure, axes = plt.subplots(figsize=(7, 0.4 * len(ordered) + 1.2))
-    axes.barh([row.label for row in ordered], values, xerr=errors, color="#4c72b0", capsize=3)
+    axes.barh(row_names(ordered), values, xerr=errors, color="#4c72b0", capsize=3)
     direction = "higher is better" if metric(name).higher_is_better else "lower is better"
     axes.set_title(
         f"{ordered[0].suite if ordered else ''}: {name}\n{direction}, 95% bootstrap CI", fontsize=10
@@ -163,7 +172,7 @@ def plot_sanity(rows: Sequence[ResultRow], out: Path) -> Path:
     with_sanity = [row for row in rows if row.sanity]
     figure, axes = plt.subplots(figsize=(8, 4.8))
     colors = plt.get_cmap("tab20").colors
-    for index, row in enumerate(with_sanity):
+    for index, (row, label) in enumerate(zip(with_sanity, row_names(with_sanity), strict=True)):
         steps = range(len(row.sanity.rho) + 1)
         color = colors[index % len(colors)]
         axes.plot(
@@ -172,7 +181,7 @@ def plot_sanity(rows: Sequence[ResultRow], out: Path) -> Path:
             marker="osD^v"[index % 5],
             linestyle=("-", "--", ":")[index // 5 % 3],
             color=color,
-            label=row.label,
+            label=label,
         )
         axes.fill_between(
             steps,

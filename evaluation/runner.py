@@ -65,6 +65,10 @@ class SanityResult:
 
 @dataclass(frozen=True)
 class ResultRow:
+    """One method's scores on a suite with one classifier: metric values with 95% intervals,
+    cost, and what it ran on (``inputs_hash``, ``model_hash``; ``model``: the classifier's
+    name, empty in rows stored before it was recorded)."""
+
     suite: str
     method: str
     infill: str
@@ -78,6 +82,7 @@ class ResultRow:
     model_hash: str = ""
     sanity: SanityResult | None = None
     precision: str = defaults.PRECISION
+    model: str = ""
 
     @classmethod
     def from_json(cls, record: dict) -> "ResultRow":
@@ -229,6 +234,7 @@ def evaluate(
         model_hash=loaded.model_hash,
         sanity=sanity,
         precision=classifier.policy.precision,
+        model=classifier.name,
     )
 
 

@@ -1,6 +1,7 @@
 """Browser smoke test: headless Debian Chromium (Playwright with ``executable_path``, no browser
 download) opens the Gradio demo and the Streamlit app of a real deployment, runs an explain job
-from each page and saves screenshots under the test's temporary folder."""
+from each page, uploads a folder suite to Streamlit (estimate, benchmark, board) and saves
+screenshots under the test's temporary folder."""
 
 import subprocess
 import sys
@@ -9,9 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from folder_suite_helpers import build_suite
 from playwright.sync_api import Page, expect, sync_playwright
 from servers import REPO, Deployment, ServerError, free_port, stop_process, wait_for
 from ui_helpers import sample_png
+
+from genlens.demo.streamlit_pages.common import UPLOADED
+from genlens.evaluation.suites.archive import pack_suite
 
 pytest_plugins = ["ui_fixtures"]
 
@@ -117,4 +122,44 @@ def test_streamlit_batch_in_browser(browser, streamlit_url: str, tmp_path: Path)
     expect(result).to_be_visible(timeout=60_000)
     assert result.evaluate("image => image.naturalWidth") > 0
     page.screenshot(path=str(tmp_path / "streamlit-results.png"), full_page=True)
+    page.close()
+
+
+def _pick(page: Page, widget: str, label: str, option: str) -> None:
+    """Open the Streamlit ``widget`` (test id) labelled ``label``, type ``option`` (long lists
+    are virtualised) and click it."""
+    page.locator(f"[data-testid={widget}]").filter(has_text=label).locator("input").click()
+    page.keyboard.type(option)
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def test_streamlit_folder_suite_benchmark_in_browser(
+    browser, streamlit_url: str, tmp_path: Path
+) -> None:
+    expected = build_suite(tmp_path / "suite")
+    archive = tmp_path / "my-suite.zip"
+    archive.write_bytes(pack_suite(tmp_path / "suite"))
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.goto(streamlit_url)
+    expect(page.get_by_role("heading", name="Submit a batch")).to_be_visible(timeout=60_000)
+    page.get_by_text(UPLOADED).click()
+    uploads = page.locator("input[type=file]")
+    expect(uploads).to_have_count(3)
+    uploads.nth(2).set_input_files(str(archive))
+    expect(page.get_by_text("my-suite.zip")).to_be_visible()
+    _pick(page, "stSelectbox", "benchmark model", "fmnist-cnn")
+    _pick(page, "stMultiSelect", "methods", "centre")
+    page.get_by_role("button", name="Estimate cost").click()
+    estimate = f"Estimate: folder:suite: {expected['images']} images"
+    expect(page.get_by_text(estimate)).to_be_visible(timeout=JOB_TIMEOUT_MS)
+    page.screenshot(path=str(tmp_path / "streamlit-estimate.png"), full_page=True)
+    page.get_by_role("button", name="Submit benchmark").click()
+    board = page.get_by_text("folder:suite leaderboard")
+    expect(board).to_be_visible(timeout=JOB_TIMEOUT_MS)
+    centre = page.locator("[data-testid=stTable]").last.locator("tr").filter(has_text="centre")
+    expect(centre).to_contain_text(f"{expected['pointing_class_mean']:.3f} [")
+    expect(centre).to_contain_text("fmnist-cnn")
+    centre.scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "streamlit-folder-board.png"), full_page=True)
     page.close()

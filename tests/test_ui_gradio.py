@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from servers import Deployment, wait_for
 from ui_helpers import UPLOAD_LIMIT, ThreadServer, sample_png
 
+from genlens.demo.choices import SUITE_MODEL, infiller_choices
 from genlens.worker.client import JobClient
 
 pytest_plugins = ["ui_fixtures"]
@@ -191,6 +192,29 @@ def test_jobs_details_and_cancel(client: Client, deployment: Deployment) -> None
     assert details["status"] == "cancelled" and images == []
     with pytest.raises(Exception, match="no job 'no-such-job'"):
         client.predict("no-such-job", api_name="/job")
+
+
+def test_benchmark_a_registered_suite_on_two_models(client: Client, deployment: Deployment) -> None:
+    form = ["blockfashion-gt", SUITE_MODEL, ["centre"], infiller_choices()[0], 4, 0]
+    summary, costs = client.predict(*form, api_name="/estimate_benchmark")
+    assert summary.startswith("Estimate: blockfashion-gt: 4 images")
+    assert [row[0] for row in costs["data"]] == ["centre"]
+    jobs = []
+    for model in (SUITE_MODEL, "blockfashion-vit"):
+        queued = client.predict(
+            *[model if v == SUITE_MODEL else v for v in form], api_name="/run_benchmark"
+        )
+        jobs.append(queued.split()[1])
+    assert all(deployment.client.wait(job, timeout=300).status == "succeeded" for job in jobs)
+    *_, table, chosen, plot = client.predict(
+        "blockfashion-gt (database)", None, "all", "centre", api_name="/leaderboard"
+    )
+    assert sorted(row[2] for row in table["data"]) == ["blockfashion-cnn", "blockfashion-vit"]
+    assert {row[1] for row in table["data"]} == {"centre"} and Path(plot).is_file()
+    *_, table, _, _ = client.predict(
+        "blockfashion-gt (database)", chosen, "blockfashion-vit", "all", api_name="/leaderboard"
+    )
+    assert [row[2] for row in table["data"]] == ["blockfashion-vit"]
 
 
 def test_password_login(deployment: Deployment) -> None:

@@ -7,13 +7,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from folder_suite_helpers import build_suite
 from servers import Deployment, wait_for
 from streamlit.testing.v1 import AppTest
 from ui_helpers import UPLOAD_LIMIT
 
 from genlens.core.data import sample_image
 from genlens.demo.leaderboards import shipped_rows
-from genlens.demo.streamlit_pages.common import BATCHES
+from genlens.demo.streamlit_pages.common import BATCHES, BENCHMARK_KEY, UPLOADED
+from genlens.evaluation.suites.archive import pack_suite
 
 pytest_plugins = ["ui_fixtures"]
 
@@ -105,7 +107,7 @@ def test_submit_monitor_and_browse_a_batch(app: AppTest, deployment: Deployment)
 def test_benchmark_rows_reach_the_leaderboard(app: AppTest, deployment: Deployment) -> None:
     app.selectbox[3].set_value("fmnist")
     app.multiselect[1].set_value(["centre"])
-    app.button[1].click().run()
+    app.button[2].click().run()
     assert not app.exception and not app.error
     [job_id] = app.session_state[BATCHES]
     assert deployment.client.wait(job_id, timeout=300).status == "succeeded"
@@ -116,6 +118,31 @@ def test_benchmark_rows_reach_the_leaderboard(app: AppTest, deployment: Deployme
     stored = deployment.client.result(job_id).result["rows"][0]
     first = app.multiselect[0].value[0]
     assert table.iloc[0, 2].startswith(f"{stored[first]:.3f} [")
+
+
+def test_a_folder_suite_upload_is_estimated_run_and_boarded(
+    app: AppTest, deployment: Deployment, tmp_path: Path
+) -> None:
+    expected = build_suite(tmp_path / "suite")
+    app.radio[0].set_value(UPLOADED).run()
+    app.button[2].click().run()
+    assert app.error[0].value == "upload a suite archive (zip) first"
+    archive = pack_suite(tmp_path / "suite")
+    app.file_uploader[2].set_value(("my-suite.zip", archive, "application/zip"))
+    app.selectbox[3].set_value("fmnist-cnn")
+    app.multiselect[1].set_value(["centre"])
+    app.button[1].click().run(timeout=300)
+    assert not app.exception and not app.error
+    assert app.info[0].value.startswith(f"Estimate: folder:suite: {expected['images']} images")
+    assert app.table[0].value["method"].tolist() == ["centre"]
+    app.button[2].click().run()
+    job_id = app.session_state[BENCHMARK_KEY]
+    assert deployment.client.wait(job_id, timeout=300).status == "succeeded"
+    app.run()
+    board = app.table[-1].value
+    assert board["method"].tolist() == ["centre"] and board["model"].tolist() == ["fmnist-cnn"]
+    pointing = expected["pointing_class_mean"]
+    assert board["pointing-game ↑"].iloc[0].startswith(f"{pointing:.3f} [")
 
 
 def test_empty_batch_is_a_clear_error(app: AppTest) -> None:

@@ -46,8 +46,10 @@ def store_rows(
     job_id: str | None = None,
 ) -> list[str]:
     """Insert ``rows`` of ``suite`` (one ``benchmark_run`` each, one ``metric_result`` per
-    metric) measured with ``model`` (its name; default: the suite's classifier); their ids."""
-    model_id = _model_id(session, model or suite.classifier)
+    metric) measured with ``model`` (its name, also the rows' ``model``; default: the suite's
+    classifier); their ids."""
+    model = model or suite.classifier
+    model_id = _model_id(session, model)
     dataset_id = _dataset_id(session, suite)
     ids = []
     for row in rows:
@@ -66,6 +68,7 @@ def store_rows(
             seconds_per_image=row.seconds_per_image,
             details={
                 **{name: getattr(row, name) for name in DETAIL_FIELDS},
+                "model": model,
                 "sanity": asdict(row.sanity) if row.sanity else None,
             },
         )

@@ -88,6 +88,7 @@ def _print_estimates(loaded: "LoadedSuite", entries: "list[BenchmarkEntry]") -> 
     from rich.console import Console
     from rich.table import Table
 
+    from genlens.demo.job_outputs import duration
     from genlens.evaluation.cost import estimate_cost
 
     estimates = estimate_cost(loaded, entries)
@@ -99,12 +100,8 @@ def _print_estimates(loaded: "LoadedSuite", entries: "list[BenchmarkEntry]") -> 
             row.method,
             f"{row.forwards_per_image:.0f}",
             f"{row.backwards_per_image:.0f}",
-            _duration(row.seconds),
+            duration(row.seconds),
         )
     Console().print(table)
-    total = _duration(sum(row.seconds for row in estimates))
+    total = duration(sum(row.seconds for row in estimates))
     typer.echo(f"total about {total} on this machine (probe: the first images)")
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"

@@ -1,4 +1,6 @@
-"""Leaderboard tab: benchmark tables with 95% bootstrap intervals and one plot per metric."""
+"""Leaderboard tab: benchmark tables with 95% bootstrap intervals and one plot per metric,
+filtered by model and method; and a form that benchmarks a registered suite (any model, any
+sample), its cost estimated first."""
 
 import tempfile
 from pathlib import Path
@@ -7,55 +9,189 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from genlens.demo.leaderboards import leaderboard_table, leaderboards, metric_names, metric_plot
+from genlens.demo.choices import (
+    ESTIMATE,
+    SUITE_MODEL,
+    benchmark_model,
+    benchmark_model_choices,
+    has_kind,
+    infiller_choices,
+    method_choices,
+    suite_choices,
+)
+from genlens.demo.gradio_tabs.common import remember, reporter, user_errors
+from genlens.demo.job_outputs import estimate_summary, estimate_table
+from genlens.demo.jobs import follow
+from genlens.demo.leaderboards import (
+    leaderboard_table,
+    leaderboards,
+    metric_names,
+    metric_plot,
+    model_names,
+    select_rows,
+)
+from genlens.demo.specs import benchmark_spec
 from genlens.worker.client import JobClient
+
+ALL = "all"
+"""The model / method filter value that keeps every row."""
 
 
 def build(client: JobClient, my_jobs: gr.State) -> None:
-    """The tab: a leaderboard picker (database, else shipped), its table sorted by the chosen
-    metric and that metric's bar chart with intervals; ``/leaderboard`` endpoint."""
+    """The tab: a leaderboard picker (database, else shipped), model and method filters, the
+    table sorted by the chosen metric and that metric's bar chart with intervals
+    (``/leaderboard`` endpoint); then the benchmark form (``/estimate_benchmark``,
+    ``/run_benchmark``)."""
     plots = Path(tempfile.mkdtemp(prefix="genlens-leaderboard-"))
 
-    def board(name: str | None, chosen: str | None) -> tuple[pd.DataFrame, list[str], Any, Any]:
-        """Table, metric names, the chosen metric and its plot path for leaderboard ``name``."""
+    def board(name: str | None, chosen: str | None, model: str, method: str) -> dict[str, Any]:
+        """Table, filter choices, the chosen metric and its plot path for board ``name``."""
         boards = leaderboards(client)
+        empty = {"table": pd.DataFrame(), "metrics": [], "metric": None, "plot": None}
         if name not in boards:
-            return pd.DataFrame(), [], None, None
+            return {**empty, "models": [ALL], "methods": [ALL]}
         rows = boards[name]()
-        metrics = metric_names(rows)
+        models = model_names(rows)
+        methods = list(dict.fromkeys(row.label for row in rows))
+        shown = select_rows(
+            rows,
+            models if model == ALL else [model],
+            methods if method == ALL else [method],
+        )
+        filters = {"models": [ALL, *models], "methods": [ALL, *methods]}
+        metrics = metric_names(shown)
         chosen = chosen if chosen in metrics else (metrics[0] if metrics else None)
         if chosen is None:
-            return pd.DataFrame(), metrics, None, None
+            return {**empty, **filters, "metrics": metrics}
         ordered = [chosen, *[m for m in metrics if m != chosen]]
-        table = pd.DataFrame(leaderboard_table(rows, ordered))
-        folder = plots / "".join(c if c.isalnum() else "-" for c in name)
-        return table, metrics, chosen, str(metric_plot(rows, chosen, folder))
+        folder = plots / "".join(c if c.isalnum() else "-" for c in f"{name}-{model}-{method}")
+        return {
+            **filters,
+            "table": pd.DataFrame(leaderboard_table(shown, ordered)),
+            "metrics": metrics,
+            "metric": chosen,
+            "plot": str(metric_plot(shown, chosen, folder)),
+        }
 
-    def show(name: str | None, chosen: str | None) -> tuple[Any, ...]:
-        table, metrics, chosen, plot = board(name, chosen)
-        names = list(leaderboards(client))
+    def show(name: str | None, chosen: str | None, model: str, method: str) -> tuple[Any, ...]:
+        shown = board(name, chosen, model or ALL, method or ALL)
+        model = model if model in shown["models"] else ALL
+        method = method if method in shown["methods"] else ALL
         return (
-            gr.Dropdown(choices=names, value=name),
-            table,
-            gr.Dropdown(choices=metrics, value=chosen),
-            plot,
+            gr.Dropdown(choices=list(leaderboards(client)), value=name),
+            gr.Dropdown(choices=shown["models"], value=model),
+            gr.Dropdown(choices=shown["methods"], value=method),
+            shown["table"],
+            gr.Dropdown(choices=shown["metrics"], value=shown["metric"]),
+            shown["plot"],
         )
 
     names = list(leaderboards(client))
     first = names[0] if names else None
-    initial_table, initial_metrics, initial_metric, initial_plot = board(first, None)
+    initial = board(first, None, ALL, ALL)
     with gr.Row():
-        suite = gr.Dropdown(names, value=first, label="leaderboard")
-        chosen = gr.Dropdown(initial_metrics, value=initial_metric, label="sort by / plot metric")
+        # boards, models and methods appear as jobs finish: the handler checks the values
+        suite = gr.Dropdown(names, value=first, label="leaderboard", allow_custom_value=True)
+        model = gr.Dropdown(
+            initial["models"],
+            value=ALL,
+            label="model (one: compare methods)",
+            allow_custom_value=True,
+        )
+        method = gr.Dropdown(
+            initial["methods"],
+            value=ALL,
+            label="method (one: compare models)",
+            allow_custom_value=True,
+        )
+        chosen = gr.Dropdown(
+            initial["metrics"],
+            value=initial["metric"],
+            label="sort / plot by",
+            allow_custom_value=True,
+        )
         reload = gr.Button("Reload", size="sm")
     table = gr.Dataframe(
-        initial_table,
+        initial["table"],
         interactive=False,
         elem_id="leaderboard-table",
         label="mean [95% bootstrap interval], best first",
     )
-    plot = gr.Image(initial_plot, label="metric plot", interactive=False, height=420)
-    outputs = [suite, table, chosen, plot]
-    suite.input(show, [suite, chosen], outputs, api_name="leaderboard")
-    chosen.input(show, [suite, chosen], outputs, api_name=False)
-    reload.click(show, [suite, chosen], outputs, api_name=False)
+    plot = gr.Image(initial["plot"], label="metric plot", interactive=False, height=420)
+    inputs = [suite, chosen, model, method]
+    outputs = [suite, model, method, table, chosen, plot]
+    suite.input(show, inputs, outputs, api_name="leaderboard")
+    for control in (chosen, model, method):
+        control.input(show, inputs, outputs, api_name=False)
+    reload.click(show, inputs, outputs, api_name=False)
+    _benchmark_form(client, my_jobs)
+
+
+def _benchmark_form(client: JobClient, my_jobs: gr.State) -> None:
+    """Estimate, then run, a benchmark of a registered suite; its rows join the boards above."""
+
+    def spec(
+        suite: str, model: str, methods: list[str], infill: str, limit: float, seed: float
+    ) -> dict[str, Any]:
+        return {
+            "suite": suite,
+            "methods": methods,
+            "infill": infill,
+            "model": benchmark_model(model),
+            "limit": int(limit) or None,
+            "seed": int(seed),
+        }
+
+    @user_errors
+    def estimate(
+        suite: str,
+        model: str,
+        methods: list[str],
+        infill: str,
+        limit: float,
+        seed: float,
+        progress: gr.Progress = gr.Progress(),
+    ) -> tuple[str, pd.DataFrame]:
+        job_id = client.submit(
+            benchmark_spec(**spec(suite, model, methods, infill, limit, seed), estimate=True)
+        )
+        result = follow(client, job_id, reporter(progress)).result
+        return f"Estimate: {estimate_summary(result)}", pd.DataFrame(estimate_table(result))
+
+    @user_errors
+    def run(
+        suite: str,
+        model: str,
+        methods: list[str],
+        infill: str,
+        limit: float,
+        seed: float,
+        jobs: list[str] | None,
+    ) -> tuple[str, list[str]]:
+        job_id = client.submit(benchmark_spec(**spec(suite, model, methods, infill, limit, seed)))
+        return (
+            f"benchmark {job_id} queued: follow it on the Jobs tab, then press Reload above.",
+            remember(jobs, job_id),
+        )
+
+    available = has_kind("benchmark") and has_kind(ESTIMATE)
+    with gr.Accordion("Benchmark a registered suite", open=False):
+        with gr.Row():
+            suite = gr.Dropdown(suite_choices(), value=suite_choices()[0], label="suite")
+            model = gr.Dropdown(
+                benchmark_model_choices(), value=SUITE_MODEL, label="benchmark model"
+            )
+            methods = gr.Dropdown(
+                method_choices(), value=["grad-cam"], multiselect=True, label="methods"
+            )
+            infill = gr.Dropdown(infiller_choices(), value=infiller_choices()[0], label="infill")
+        with gr.Row():
+            limit = gr.Number(0, precision=0, minimum=0, label="images (0 = the whole suite)")
+            seed = gr.Number(0, precision=0, minimum=0, label="sample seed")
+            estimate_button = gr.Button("Estimate cost", interactive=available)
+            run_button = gr.Button("Run benchmark", variant="primary", interactive=available)
+        summary = gr.Markdown(elem_id="benchmark-summary")
+        costs = gr.Dataframe(interactive=False, label="estimated cost per method")
+        form = [suite, model, methods, infill, limit, seed]
+        estimate_button.click(estimate, form, [summary, costs], api_name="estimate_benchmark")
+        run_button.click(run, [*form, my_jobs], [summary, my_jobs], api_name="run_benchmark")

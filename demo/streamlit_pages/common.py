@@ -1,5 +1,6 @@
-"""What every Streamlit page shares: the job client (one per process and configuration) and
-the batch and benchmark jobs submitted in this browser session."""
+"""What every Streamlit page shares: the job client (one per process and configuration), the
+batch and benchmark jobs submitted in this browser session and the session keys and choices
+of the benchmark form."""
 
 import os
 
@@ -10,6 +11,13 @@ from genlens.worker.client import JobClient
 from genlens.worker.settings import Settings
 
 BATCHES = "batches"
+ESTIMATE_KEY = "benchmark-estimate"
+"""Session key of the last benchmark estimate's result."""
+BENCHMARK_KEY = "last-benchmark"
+"""Session key of the last benchmark job's id."""
+REGISTERED = "a registered suite"
+UPLOADED = "a folder suite (zip upload)"
+"""The benchmark form's two suite sources."""
 
 
 @st.cache_resource

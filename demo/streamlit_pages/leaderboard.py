@@ -1,12 +1,20 @@
-"""Leaderboard: a benchmark's table (mean with 95% bootstrap interval) filtered by method and
-metric, and a chart per metric with the intervals as error bars."""
+"""Leaderboard: a benchmark's table (mean with 95% bootstrap interval) filtered by model, method
+and metric (one model: its methods compared; one method: the models compared), and a chart per
+metric with the intervals as error bars."""
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from genlens.demo.leaderboards import leaderboard_table, leaderboards, metric_names
+from genlens.demo.leaderboards import (
+    leaderboard_table,
+    leaderboards,
+    metric_names,
+    model_names,
+    select_rows,
+)
 from genlens.demo.streamlit_pages.common import client
+from genlens.evaluation.leaderboard import row_names
 from genlens.evaluation.metrics import metric
 
 st.title("Leaderboard")
@@ -17,25 +25,31 @@ if not boards:
 name = st.selectbox("leaderboard", list(boards))
 rows = boards[name]()
 metrics = metric_names(rows)
-labels = [row.label for row in rows]
+labels = list(dict.fromkeys(row.label for row in rows))
+models = model_names(rows)
 chosen_metrics = st.multiselect("metrics (the first sorts the table)", metrics, default=metrics)
+st.caption(
+    "One model and several methods compares methods; one method and several models "
+    "compares the models (a CNN and a ViT on the same suite, say)."
+)
+chosen_models = st.multiselect("models", models, default=models)
 chosen_methods = st.multiselect("methods", labels, default=labels)
-shown = [row for row in rows if row.label in chosen_methods]
+shown = select_rows(rows, chosen_models, chosen_methods)
 if not shown or not chosen_metrics:
-    st.warning("Choose at least one method and one metric.")
+    st.warning("Choose at least one model, method and metric that have rows.")
     st.stop()
 st.dataframe(leaderboard_table(shown, chosen_metrics), hide_index=True)
 
 long = pd.DataFrame(
     [
         {
-            "method": row.label,
+            "method": name,
             "metric": key,
             "value": value.value,
             "low": value.low,
             "high": value.high,
         }
-        for row in shown
+        for row, name in zip(shown, row_names(shown), strict=True)
         for key, value in row.metrics.items()
         if key in chosen_metrics
     ]

@@ -1,11 +1,17 @@
 """Submit a batch: images (a zip archive, single files or the shipped photos) x saliency
-methods, as one batch job whose children the workers run; or a benchmark suite x methods, as
-one ``benchmark`` job whose rows join the leaderboard."""
+methods, as one batch job whose children the workers run; or a benchmark suite (registered, or
+a folder suite uploaded as a zip) x methods with any model and sample: its cost estimated on a
+worker first, then one ``benchmark`` job whose rows join the leaderboard and show here."""
+
+from pathlib import Path
 
 import streamlit as st
 
-from genlens.core.errors import GenlensError
+from genlens.core.errors import GenlensError, ParameterError
 from genlens.demo.choices import (
+    ESTIMATE,
+    benchmark_model,
+    benchmark_model_choices,
     has_kind,
     infiller_choices,
     method_choices,
@@ -14,9 +20,21 @@ from genlens.demo.choices import (
     sample_choices,
     suite_choices,
 )
+from genlens.demo.job_outputs import estimate_summary, estimate_table
+from genlens.demo.leaderboards import leaderboard_table, metric_names, stored_rows
 from genlens.demo.specs import batch_specs, benchmark_spec
-from genlens.demo.streamlit_pages.common import client, remember_batch
+from genlens.demo.streamlit_pages.common import (
+    BENCHMARK_KEY,
+    ESTIMATE_KEY,
+    REGISTERED,
+    UPLOADED,
+    client,
+    remember_batch,
+)
 from genlens.demo.uploads import images_in_zip
+
+ESTIMATE_TIMEOUT = 600.0  # seconds the page waits for an estimate (one batch per method)
+REFRESH_SECONDS = 2.0
 
 st.title("Submit a batch")
 st.caption("Every image is explained with every chosen method; one job per pair.")
@@ -63,15 +81,95 @@ if st.button("Submit batch", type="primary"):
 
 st.subheader("Benchmark a suite")
 st.caption(
-    "Scores every chosen method on a benchmark suite (metrics with 95% intervals); the "
-    "rows appear on the 'Leaderboard' page when the job finishes."
+    "Scores every chosen method (above) on a benchmark suite: metrics with 95% intervals. "
+    "Estimate the cost first: a FIDO benchmark of 1,000 images takes hours. The rows join the "
+    "'Leaderboard' page when the job finishes."
 )
-suite = st.selectbox("suite", suite_choices())
-if st.button("Submit benchmark", disabled=not has_kind("benchmark")):
+source = st.radio("suite source", [REGISTERED, UPLOADED], horizontal=True)
+suite: str | bytes | None
+suite_name = None
+if source == REGISTERED:
+    suite = st.selectbox("registered suite", suite_choices())
+else:
+    upload = st.file_uploader(
+        "a zip of a suite folder: manifest.csv, manifest.json or LABEL/IMAGE files, with PNG "
+        "masks, VOC or COCO boxes (docs/folder-suites.md)",
+        type=["zip"],
+        key="suite-archive",
+    )
+    suite = None if upload is None else upload.getvalue()
+    suite_name = None if upload is None else Path(upload.name).stem
+first, second, third = st.columns(3)
+with first:
+    bench_model = st.selectbox("benchmark model", benchmark_model_choices())
+with second:
+    limit = st.number_input("images (0 = the whole suite)", min_value=0, value=0, step=1)
+with third:
+    seed = st.number_input("sample seed", min_value=0, value=0, step=1)
+
+
+def bench_spec(estimate: bool) -> dict:
+    """The form's benchmark (or estimate) spec."""
+    if suite is None:
+        raise ParameterError("upload a suite archive (zip) first")
+    return benchmark_spec(
+        suite,
+        methods,
+        infill,
+        benchmark_model(bench_model),
+        int(limit) or None,
+        int(seed),
+        suite_name,
+        estimate=estimate,
+    )
+
+
+available = has_kind("benchmark") and has_kind(ESTIMATE)
+estimate_button, submit_button = st.columns(2)
+if estimate_button.button("Estimate cost", disabled=not available):
     try:
-        job_id = client().submit(benchmark_spec(suite, methods, infill))
+        estimate_id = client().submit(bench_spec(estimate=True))
+        with st.spinner("probing one batch on a worker..."):
+            finished = client().wait(estimate_id, timeout=ESTIMATE_TIMEOUT)
+    except (GenlensError, TimeoutError) as exc:
+        st.error(str(exc))
+    else:
+        if finished.status == "succeeded":
+            st.session_state[ESTIMATE_KEY] = client().result(estimate_id).result
+        else:
+            st.error(f"estimate {finished.status}: {finished.error}")
+if ESTIMATE_KEY in st.session_state:
+    estimate = st.session_state[ESTIMATE_KEY]
+    st.info(f"Estimate: {estimate_summary(estimate)}")
+    st.table(estimate_table(estimate))
+if submit_button.button("Submit benchmark", type="primary", disabled=not available):
+    try:
+        job_id = client().submit(bench_spec(estimate=False))
     except GenlensError as exc:
         st.error(str(exc))
     else:
         remember_batch(job_id)
-        st.success(f"benchmark {job_id}: {suite} x {len(methods)} methods.")
+        st.session_state[BENCHMARK_KEY] = job_id
+        st.success(f"benchmark {job_id}: {len(methods)} methods.")
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def last_benchmark() -> None:
+    """The progress of this session's last benchmark, then its suite's board."""
+    job_id = st.session_state.get(BENCHMARK_KEY)
+    if job_id is None:
+        return
+    status = client().status(job_id)
+    text = f"benchmark {job_id[:8]}: {status.status}"
+    st.progress(min(max(status.progress, 0.0), 1.0), text=text)
+    if status.status == "failed":
+        st.error(status.error)
+    if status.status != "succeeded":
+        return
+    suite_shown = client().result(job_id).result["suite"]
+    rows = stored_rows(client(), suite_shown)
+    st.markdown(f"**{suite_shown} leaderboard** (mean [95% bootstrap interval], best first)")
+    st.table(leaderboard_table(rows, metric_names(rows)))
+
+
+last_benchmark()
