@@ -1,6 +1,7 @@
 """Suites from a folder: layouts, validation (every problem at once), VOC and COCO boxes
 and the pointing game at the image's own scale, checked against hand-computed hits."""
 
+import csv
 import json
 from dataclasses import replace
 
@@ -193,8 +194,10 @@ def test_bench_cli_runs_a_folder_suite_with_a_model(tmp_path):
     (row,) = load_rows(out / "results.jsonl")
     assert row.suite == "folder:suite" and row.images == expected["images"]
     assert row.metrics["pointing-game"].value == pytest.approx(expected["pointing_class_mean"])
-    csv = (out / "leaderboard.csv").read_text()
-    assert "pointing-game" in csv.splitlines()[0] and "centre" in csv
+    with (out / "leaderboard.csv").open(newline="") as handle:
+        (line,) = csv.DictReader(handle)
+    assert (line["method"], line["model"]) == ("centre", "fmnist-cnn")
+    assert float(line["pointing-game"]) == pytest.approx(expected["pointing_class_mean"])
 
 
 def test_counted_passes_counts_images_forward_and_backward():

@@ -176,21 +176,25 @@ def submit_benchmark(
     context: typer.Context,
     suite: str = typer.Option(
         ...,
-        help="Benchmark suite or a suite folder on the worker's disk "
-        "(see `genlens bench saliency --help`).",
+        help="Benchmark suite or a suite folder (zipped and stored with the job, so the "
+        "worker never reads this path; see `genlens bench saliency --help`).",
     ),
     methods: str = typer.Option(..., help="Comma-separated methods; METHOD@INFILLER allowed."),
     infill: str = typer.Option(defaults.INFILL, help="In-filler for methods without @INFILLER."),
     limit: int | None = typer.Option(None, min=1, help="Evaluate this many images (--seed)."),
     seed: int = typer.Option(0, help="Seed of the --limit sample."),
+    estimate: bool = typer.Option(
+        False,
+        "--estimate",
+        help="Queue a benchmark-estimate job instead (a probe on a worker), wait, print it.",
+    ),
     wait: bool = typer.Option(False, "--wait", help="Follow progress, then print artifacts."),
     model: "ModelSpec | None" = None,
 ) -> None:
     """Queue a benchmark run; its rows go to the database's leaderboard (--model: instead of
     the suite's classifier; required by suite folders)."""
-    if Path(suite).is_dir():
-        suite = str(Path(suite).resolve())
-    spec = {"kind": "benchmark", "suite": suite, "methods": methods, "infill": infill}
+    kind = "benchmark-estimate" if estimate else "benchmark"
+    spec = {"kind": kind, "suite": suite, "methods": methods, "infill": infill}
     if limit is not None:
         spec.update(limit=limit, seed=seed)
     if model is not None:
@@ -200,7 +204,7 @@ def submit_benchmark(
                 "run `genlens bench saliency --model ... --precision ...` here"
             )
         spec["model"] = _job_model(model)
-    _submit([spec], wait)
+    _submit([spec], wait or estimate)
 
 
 @submit_app.command("train")
