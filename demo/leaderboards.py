@@ -16,7 +16,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from genlens.evaluation.leaderboard import format_interval, plot_metric, sort_rows
+from genlens.evaluation.leaderboard import format_interval, plot_metric, sort_rows, write_outputs
 from genlens.evaluation.metrics import metric
 from genlens.evaluation.runner import ResultRow
 from genlens.evaluation.suites import get_suite
@@ -124,6 +124,14 @@ def leaderboard_table(rows: Sequence[ResultRow], metrics: Sequence[str]) -> list
             }
         )
     return table
+
+
+def export_board(rows: Sequence[ResultRow], metrics: Sequence[str], out: Path) -> list[Path]:
+    """``leaderboard.{csv,json,html}`` of ``rows`` under ``out`` (the HTML page embeds a plot
+    per metric), as ``genlens bench saliency`` writes them."""
+    out.mkdir(parents=True, exist_ok=True)
+    names = ("leaderboard.csv", "leaderboard.json", "leaderboard.html")
+    return [path for path in write_outputs(rows, metrics, out) if path.name in names]
 
 
 def metric_plot(rows: Sequence[ResultRow], name: str, out: Path) -> Path:

@@ -3,6 +3,7 @@ explain, visualize and generate jobs return their images; invalid uploads (corru
 and bad parameters come back as clear errors; jobs can be inspected and cancelled; the optional
 password login guards the API."""
 
+import csv
 from pathlib import Path
 
 import httpx
@@ -215,6 +216,15 @@ def test_benchmark_a_registered_suite_on_two_models(client: Client, deployment: 
         "blockfashion-gt (database)", chosen, "blockfashion-vit", "all", api_name="/leaderboard"
     )
     assert [row[2] for row in table["data"]] == ["blockfashion-vit"]
+    files = client.predict(
+        "blockfashion-gt (database)", chosen, "all", "centre", api_name="/export_leaderboard"
+    )
+    exported = {Path(file).name: Path(file) for file in files}
+    assert sorted(exported) == ["leaderboard.csv", "leaderboard.html", "leaderboard.json"]
+    with exported["leaderboard.csv"].open(newline="") as handle:
+        models = sorted(line["model"] for line in csv.DictReader(handle))
+    assert models == ["blockfashion-cnn", "blockfashion-vit"]
+    assert exported["leaderboard.html"].read_text().count("data:image/png;base64,") >= 5
 
 
 def test_password_login(deployment: Deployment) -> None:

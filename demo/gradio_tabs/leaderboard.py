@@ -23,6 +23,7 @@ from genlens.demo.gradio_tabs.common import remember, reporter, user_errors
 from genlens.demo.job_outputs import estimate_summary, estimate_table
 from genlens.demo.jobs import follow
 from genlens.demo.leaderboards import (
+    export_board,
     leaderboard_table,
     leaderboards,
     metric_names,
@@ -31,6 +32,7 @@ from genlens.demo.leaderboards import (
     select_rows,
 )
 from genlens.demo.specs import benchmark_spec
+from genlens.evaluation.runner import ResultRow
 from genlens.worker.client import JobClient
 
 ALL = "all"
@@ -40,16 +42,15 @@ ALL = "all"
 def build(client: JobClient, my_jobs: gr.State) -> None:
     """The tab: a leaderboard picker (database, else shipped), model and method filters, the
     table sorted by the chosen metric and that metric's bar chart with intervals
-    (``/leaderboard`` endpoint); then the benchmark form (``/estimate_benchmark``,
-    ``/run_benchmark``)."""
+    (``/leaderboard`` endpoint) and its export (``/export_leaderboard``); then the benchmark
+    form (``/estimate_benchmark``, ``/run_benchmark``)."""
     plots = Path(tempfile.mkdtemp(prefix="genlens-leaderboard-"))
 
-    def board(name: str | None, chosen: str | None, model: str, method: str) -> dict[str, Any]:
-        """Table, filter choices, the chosen metric and its plot path for board ``name``."""
+    def filtered(name: str | None, model: str, method: str) -> tuple[list[ResultRow], dict]:
+        """The rows of board ``name`` that pass the filters, and the filters' choices."""
         boards = leaderboards(client)
-        empty = {"table": pd.DataFrame(), "metrics": [], "metric": None, "plot": None}
         if name not in boards:
-            return {**empty, "models": [ALL], "methods": [ALL]}
+            return [], {"models": [ALL], "methods": [ALL]}
         rows = boards[name]()
         models = model_names(rows)
         methods = list(dict.fromkeys(row.label for row in rows))
@@ -58,20 +59,36 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
             models if model == ALL else [model],
             methods if method == ALL else [method],
         )
-        filters = {"models": [ALL, *models], "methods": [ALL, *methods]}
-        metrics = metric_names(shown)
-        chosen = chosen if chosen in metrics else (metrics[0] if metrics else None)
-        if chosen is None:
-            return {**empty, **filters, "metrics": metrics}
-        ordered = [chosen, *[m for m in metrics if m != chosen]]
-        folder = plots / "".join(c if c.isalnum() else "-" for c in f"{name}-{model}-{method}")
+        return shown, {"models": [ALL, *models], "methods": [ALL, *methods]}
+
+    def ordered_metrics(rows: list[ResultRow], chosen: str | None) -> list[str]:
+        """The rows' metrics, ``chosen`` first when it is one of them."""
+        metrics = metric_names(rows)
+        return sorted(metrics, key=lambda name: name != chosen)
+
+    def board(name: str | None, chosen: str | None, model: str, method: str) -> dict[str, Any]:
+        """Table, filter choices, the chosen metric and its plot path for board ``name``."""
+        shown, filters = filtered(name, model, method)
+        metrics = ordered_metrics(shown, chosen)
+        if not metrics:
+            empty = {"table": pd.DataFrame(), "metric": None, "plot": None}
+            return {**filters, **empty, "metrics": metric_names(shown)}
+        folder = plots / _slug(f"{name}-{model}-{method}")
         return {
             **filters,
-            "table": pd.DataFrame(leaderboard_table(shown, ordered)),
-            "metrics": metrics,
-            "metric": chosen,
-            "plot": str(metric_plot(shown, chosen, folder)),
+            "table": pd.DataFrame(leaderboard_table(shown, metrics)),
+            "metrics": metric_names(shown),
+            "metric": metrics[0],
+            "plot": str(metric_plot(shown, metrics[0], folder)),
         }
+
+    def exported(name: str | None, chosen: str | None, model: str, method: str) -> list[str]:
+        """``leaderboard.{csv,json,html}`` of the rows shown."""
+        shown, _ = filtered(name, model or ALL, method or ALL)
+        if not shown:
+            raise gr.Error("no rows to export", print_exception=False)
+        folder = Path(tempfile.mkdtemp(prefix="export-", dir=plots))
+        return [str(path) for path in export_board(shown, ordered_metrics(shown, chosen), folder)]
 
     def show(name: str | None, chosen: str | None, model: str, method: str) -> tuple[Any, ...]:
         shown = board(name, chosen, model or ALL, method or ALL)
@@ -124,7 +141,15 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
     for control in (chosen, model, method):
         control.input(show, inputs, outputs, api_name=False)
     reload.click(show, inputs, outputs, api_name=False)
+    with gr.Row():
+        export = gr.Button("Export the rows shown (CSV, JSON, HTML page with plots)", size="sm")
+        files = gr.File(label="exported board", file_count="multiple", interactive=False)
+    export.click(exported, inputs, files, api_name="export_leaderboard")
     _benchmark_form(client, my_jobs)
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text)
 
 
 def _benchmark_form(client: JobClient, my_jobs: gr.State) -> None:

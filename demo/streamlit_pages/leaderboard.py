@@ -2,11 +2,15 @@
 and metric (one model: its methods compared; one method: the models compared), and a chart per
 metric with the intervals as error bars."""
 
+import tempfile
+from pathlib import Path
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from genlens.demo.leaderboards import (
+    export_board,
     leaderboard_table,
     leaderboards,
     metric_names,
@@ -39,6 +43,14 @@ if not shown or not chosen_metrics:
     st.warning("Choose at least one model, method and metric that have rows.")
     st.stop()
 st.dataframe(leaderboard_table(shown, chosen_metrics), hide_index=True)
+if st.button("Export this table (CSV, JSON, HTML page with the plots)"):
+    with tempfile.TemporaryDirectory() as folder:
+        exports = [
+            (path.name, path.read_bytes())
+            for path in export_board(shown, chosen_metrics, Path(folder))
+        ]
+    for column, (file_name, data) in zip(st.columns(len(exports)), exports, strict=True):
+        column.download_button(f"Download {file_name}", data, file_name=file_name)
 
 long = pd.DataFrame(
     [
