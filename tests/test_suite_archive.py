@@ -31,6 +31,8 @@ def test_packing_is_deterministic_and_round_trips(tmp_path):
     first = pack_suite(folder)
     (folder / "manifest.json").touch()  # a newer timestamp, the same contents
     assert pack_suite(folder) == first
+    with pytest.raises(SuiteArchiveError, match="bytes, limit 10"):
+        pack_suite(folder, max_bytes=10)
     unpacked = unpack_suite(first, tmp_path / "out", "ignored", LIMIT)
     assert unpacked == tmp_path / "out" / "my-suite"
     assert (unpacked / "Bag" / "a.png").read_bytes() == b"png bytes"

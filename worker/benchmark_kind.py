@@ -85,13 +85,13 @@ def _suite_reference(
     if isinstance(value, str) and (not value or value in suite_names() or not Path(value).is_dir()):
         suite = get_suite(value)
         return suite.name, suite
+    limit = context.settings.max_suite_bytes
     if isinstance(value, str | Path):
-        value = pack_suite(value)
+        value = pack_suite(value, limit)
     if not isinstance(value, bytes):
         raise ParameterError(
             "benchmark suite: a registered suite name, a suite folder or a zip archive's bytes"
         )
-    limit = context.settings.max_suite_bytes
     if len(value) > limit:
         raise SuiteArchiveError(f"suite archive: {len(value):,} bytes, limit {limit:,}")
     with tempfile.TemporaryDirectory() as scratch:

@@ -46,8 +46,8 @@ def store_rows(
     job_id: str | None = None,
 ) -> list[str]:
     """Insert ``rows`` of ``suite`` (one ``benchmark_run`` each, one ``metric_result`` per
-    metric) measured with ``model`` (its name, also the rows' ``model``; default: the suite's
-    classifier); their ids."""
+    metric) measured with ``model`` (its name, the ``model`` of the rows read back; default:
+    the suite's classifier); their ids."""
     model = model or suite.classifier
     model_id = _model_id(session, model)
     dataset_id = _dataset_id(session, suite)
@@ -68,7 +68,6 @@ def store_rows(
             seconds_per_image=row.seconds_per_image,
             details={
                 **{name: getattr(row, name) for name in DETAIL_FIELDS},
-                "model": model,
                 "sanity": asdict(row.sanity) if row.sanity else None,
             },
         )
@@ -82,11 +81,12 @@ def store_rows(
     return ids
 
 
-def _row(run: BenchmarkRun) -> ResultRow:
+def _row(run: BenchmarkRun, model: str) -> ResultRow:
     details = dict(run.details or {})
     return ResultRow.from_json(
         {
             **details,
+            "model": model,
             "suite": run.suite,
             "method": run.method,
             "infill": run.infill,
@@ -106,17 +106,19 @@ def _row(run: BenchmarkRun) -> ResultRow:
 
 def leaderboard_rows(session: Session, suite: str) -> list[ResultRow]:
     """The newest stored row of each (method, in-filler, parameters, precision, classifier
-    weights, suite inputs) on ``suite``: rows of other models or of another sample of the suite
-    stand beside each other (``row.model_hash``, ``row.inputs_hash`` and ``row.images`` tell)."""
-    runs = session.scalars(
-        select(BenchmarkRun)
+    weights, suite inputs) on ``suite``, named by its registered model: rows of other models or
+    of another sample of the suite stand beside each other (``row.model``, ``row.model_hash``,
+    ``row.inputs_hash`` and ``row.images`` tell)."""
+    runs = session.execute(
+        select(BenchmarkRun, RegisteredModel.name)
+        .join(RegisteredModel, BenchmarkRun.model_id == RegisteredModel.id)
         .where(BenchmarkRun.suite == suite)
         .options(selectinload(BenchmarkRun.metrics))
         .order_by(BenchmarkRun.created_at.desc())
     ).all()
     newest: dict[tuple[str, ...], ResultRow] = {}
-    for run in runs:
-        row = _row(run)
+    for run, model in runs:
+        row = _row(run, model)
         newest.setdefault(row.key(), row)
     return list(newest.values())
 

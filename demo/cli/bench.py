@@ -1,5 +1,6 @@
 """``genlens bench saliency``: run a benchmark suite and print the leaderboard."""
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -52,12 +53,14 @@ def bench_saliency(
     """Evaluate methods on a suite (resumable: rows already in OUT/results.jsonl are kept).
 
     --model replaces the suite's own classifier (default) with another one of the same input.
+    The leaderboard files cover every row of OUT/results.jsonl on the same images, so runs with
+    other models into one OUT make one board (rows labelled ``method | model``).
     """
     from rich.console import Console
 
     from genlens.evaluation.entries import parse_entries
     from genlens.evaluation.leaderboard import leaderboard_table, write_outputs
-    from genlens.evaluation.runner import LoadedSuite, Sample, run_benchmark
+    from genlens.evaluation.runner import LoadedSuite, Sample, load_rows, run_benchmark
     from genlens.evaluation.suites.folder import resolve_suite
 
     chosen = resolve_suite(suite)
@@ -78,8 +81,10 @@ def bench_saliency(
             model=model,
             sample=sample,
         )
-    Console().print(leaderboard_table(rows, chosen.metrics))
-    for path in write_outputs(rows, chosen.metrics, out):
+    inputs = {row.inputs_hash for row in rows}
+    board = [row for row in load_rows(Path(out) / "results.jsonl") if row.inputs_hash in inputs]
+    Console().print(leaderboard_table(board, chosen.metrics))
+    for path in write_outputs(board, chosen.metrics, out):
         typer.echo(f"wrote {path}")
 
 

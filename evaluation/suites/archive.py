@@ -25,15 +25,20 @@ class SuiteArchiveError(ParameterError):
     """An uploaded suite archive that cannot be used (bad zip, unsafe paths, too large)."""
 
 
-def pack_suite(folder: str | Path) -> bytes:
+def pack_suite(folder: str | Path, max_bytes: int | None = None) -> bytes:
     """A zip of every file under ``folder`` inside a top-level folder of the same name, in
-    sorted order with fixed timestamps (deterministic bytes)."""
+    sorted order with fixed timestamps (deterministic bytes); refused before reading when the
+    files hold more than ``max_bytes`` bytes."""
     root = Path(folder).resolve()
     if not root.is_dir():
         raise SuiteArchiveError(f"suite folder {folder} is not a folder")
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    size = sum(path.stat().st_size for path in files)
+    if max_bytes is not None and size > max_bytes:
+        raise SuiteArchiveError(f"suite folder {folder}: {size:,} bytes, limit {max_bytes:,}")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        for path in files:
             name = f"{root.name}/{path.relative_to(root).as_posix()}"
             info = zipfile.ZipInfo(name, FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
