@@ -70,7 +70,7 @@ def benchmark_spec(
     suite: str | bytes,
     methods: Sequence[str],
     infill: str,
-    model: str | None = None,
+    model: str | dict[str, Any] | None = None,
     limit: int | None = None,
     seed: int = 0,
     suite_name: str | None = None,
@@ -78,8 +78,9 @@ def benchmark_spec(
 ) -> dict[str, Any]:
     """A ``benchmark`` job spec (``estimate``: a ``benchmark-estimate`` job, its cost): every
     method on ``suite`` (a registered name, or a suite folder's zip archive named
-    ``suite_name``), with ``model`` instead of the suite's classifier and ``limit`` images
-    drawn with ``seed`` when given."""
+    ``suite_name``), with ``model`` (a registered name or a weights file's
+    :class:`~genlens.core.models.ModelSpec` JSON) instead of the suite's classifier and
+    ``limit`` images drawn with ``seed`` when given."""
     if not methods:
         raise ParameterError("a benchmark needs at least one method")
     spec: dict[str, Any] = {

@@ -2,19 +2,28 @@
 broker: every page renders; a zip of images x methods is submitted as one batch, its progress
 is shown until it finishes, and its results appear side by side per image."""
 
+import hashlib
 import io
 import zipfile
 from pathlib import Path
 
 import pytest
+import torch
+import torchvision
 from folder_suite_helpers import build_suite
+from safetensors.torch import save
 from servers import Deployment, wait_for
 from streamlit.testing.v1 import AppTest
 from ui_helpers import UPLOAD_LIMIT
 
 from genlens.core.data import sample_image
 from genlens.demo.leaderboards import shipped_rows
-from genlens.demo.streamlit_pages.common import BATCHES, BENCHMARK_KEY, UPLOADED
+from genlens.demo.streamlit_pages.common import (
+    BATCHES,
+    BENCHMARK_KEY,
+    UPLOADED,
+    WEIGHTS_UPLOAD,
+)
 from genlens.evaluation.suites.archive import pack_suite
 
 pytest_plugins = ["ui_fixtures"]
@@ -143,6 +152,41 @@ def test_a_folder_suite_upload_is_estimated_run_and_boarded(
     assert board["method"].tolist() == ["centre"] and board["model"].tolist() == ["fmnist-cnn"]
     pointing = expected["pointing_class_mean"]
     assert board["pointing-game ↑"].iloc[0].startswith(f"{pointing:.3f} [")
+
+
+def test_a_folder_suite_on_uploaded_weights(
+    app: AppTest, deployment: Deployment, tmp_path: Path
+) -> None:
+    """An ImageFolder tree of shipped photos benchmarked on a user's seeded 3-class ResNet-18
+    (safetensors upload, 64 px input): the board names the weights by architecture and hash."""
+    for label, photo in (("cat", "coffee"), ("dog", "rocket"), ("bird", "astronaut")):
+        (tmp_path / "photos" / label).mkdir(parents=True)
+        sample_image(photo).resize((64, 64)).save(tmp_path / "photos" / label / f"{photo}.png")
+    torch.manual_seed(0)
+    net = torchvision.models.resnet18(num_classes=3)
+    buffer = save({k: v.contiguous() for k, v in net.state_dict().items()})
+    app.radio[0].set_value(UPLOADED).run()
+    archive = pack_suite(tmp_path / "photos")
+    app.file_uploader[2].set_value(("photos.zip", archive, "application/zip"))
+    app.selectbox[3].set_value(WEIGHTS_UPLOAD).run()
+    app.multiselect[1].set_value(["centre"])
+    app.button[2].click().run()
+    assert app.error[0].value == "upload the weights file first"
+    app.file_uploader[3].set_value(("w.safetensors", buffer, "application/octet-stream"))
+    app.text_input[1].set_value("cat, dog, bird")
+    app.number_input[2].set_value(64)
+    app.button[2].click().run()
+    assert "give the architecture" in app.error[0].value
+    app.text_input[0].set_value("resnet18")
+    app.button[2].click().run()
+    assert not app.error, [error.value for error in app.error]
+    job_id = app.session_state[BENCHMARK_KEY]
+    assert deployment.client.wait(job_id, timeout=300).status == "succeeded"
+    app.run()
+    board = app.table[-1].value
+    digest = hashlib.sha256(buffer).hexdigest()[:12]
+    assert board["model"].tolist() == [f"resnet18@{digest}"]
+    assert board["images"].tolist() == [3]
 
 
 def test_empty_batch_is_a_clear_error(app: AppTest) -> None:

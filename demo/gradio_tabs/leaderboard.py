@@ -3,6 +3,7 @@ filtered by model and method; and a form that benchmarks a registered suite (any
 sample), its cost estimated first."""
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -155,17 +156,13 @@ def _slug(text: str) -> str:
 def _benchmark_form(client: JobClient, my_jobs: gr.State) -> None:
     """Estimate, then run, a benchmark of a registered suite; its rows join the boards above."""
 
-    def spec(
-        suite: str, model: str, methods: list[str], infill: str, limit: float, seed: float
-    ) -> dict[str, Any]:
-        return {
-            "suite": suite,
-            "methods": methods,
-            "infill": infill,
-            "model": benchmark_model(model),
-            "limit": int(limit) or None,
-            "seed": int(seed),
-        }
+    def spec(form: Sequence[Any], estimate: bool = False) -> dict[str, Any]:
+        """The benchmark (``estimate``: benchmark-estimate) spec of the form's values: suite,
+        model choice, methods, in-filler, images (0: all) and seed."""
+        suite, model, methods, infill, limit, seed = form
+        sample = (int(limit) or None, int(seed))
+        model_name = benchmark_model(model)
+        return benchmark_spec(suite, methods, infill, model_name, *sample, estimate=estimate)
 
     @user_errors
     def estimate(
@@ -175,25 +172,16 @@ def _benchmark_form(client: JobClient, my_jobs: gr.State) -> None:
         infill: str,
         limit: float,
         seed: float,
-        progress: gr.Progress = gr.Progress(),
+        progress: gr.Progress = gr.Progress(),  # Gradio injects it by position: no *args here
     ) -> tuple[str, pd.DataFrame]:
-        job_id = client.submit(
-            benchmark_spec(**spec(suite, model, methods, infill, limit, seed), estimate=True)
-        )
+        job_id = client.submit(spec((suite, model, methods, infill, limit, seed), estimate=True))
         result = follow(client, job_id, reporter(progress)).result
         return f"Estimate: {estimate_summary(result)}", pd.DataFrame(estimate_table(result))
 
     @user_errors
-    def run(
-        suite: str,
-        model: str,
-        methods: list[str],
-        infill: str,
-        limit: float,
-        seed: float,
-        jobs: list[str] | None,
-    ) -> tuple[str, list[str]]:
-        job_id = client.submit(benchmark_spec(**spec(suite, model, methods, infill, limit, seed)))
+    def run(*values: Any) -> tuple[str, list[str]]:
+        *form, jobs = values
+        job_id = client.submit(spec(form))
         return (
             f"benchmark {job_id} queued: follow it on the Jobs tab, then press Reload above.",
             remember(jobs, job_id),

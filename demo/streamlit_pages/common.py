@@ -18,6 +18,8 @@ BENCHMARK_KEY = "last-benchmark"
 REGISTERED = "a registered suite"
 UPLOADED = "a folder suite (zip upload)"
 """The benchmark form's two suite sources."""
+WEIGHTS_UPLOAD = "a weights file (upload)"
+"""The benchmark form's model choice for an uploaded weights file."""
 
 
 @st.cache_resource

@@ -28,10 +28,11 @@ from genlens.demo.streamlit_pages.common import (
     ESTIMATE_KEY,
     REGISTERED,
     UPLOADED,
+    WEIGHTS_UPLOAD,
     client,
     remember_batch,
 )
-from genlens.demo.uploads import images_in_zip
+from genlens.demo.uploads import images_in_zip, uploaded_weights
 
 ESTIMATE_TIMEOUT = 600.0  # seconds the page waits for an estimate (one batch per method)
 REFRESH_SECONDS = 2.0
@@ -101,34 +102,46 @@ else:
     suite_name = None if upload is None else Path(upload.name).stem
 first, second, third = st.columns(3)
 with first:
-    bench_model = st.selectbox("benchmark model", benchmark_model_choices())
+    bench_model = st.selectbox("benchmark model", [*benchmark_model_choices(), WEIGHTS_UPLOAD])
 with second:
     limit = st.number_input("images (0 = the whole suite)", min_value=0, value=0, step=1)
 with third:
     seed = st.number_input("sample seed", min_value=0, value=0, step=1)
+weights = None
+if bench_model == WEIGHTS_UPLOAD:
+    weights = st.file_uploader(
+        "weights file (safetensors or a PyTorch state dict)",
+        type=["safetensors", "pt", "pth", "bin"],
+        key="benchmark-weights",
+    )
+    left, middle, right = st.columns(3)
+    arch = left.text_input("architecture (timm or torchvision name)", placeholder="resnet18")
+    weight_labels = middle.text_input("class names, comma-separated (optional)")
+    input_side = right.number_input("input side in pixels (0 = 224)", min_value=0, value=0)
 
 
-def bench_spec(estimate: bool) -> dict:
-    """The form's benchmark (or estimate) spec."""
+def submit_benchmark(estimate: bool) -> str:
+    """Submit the form's benchmark (or estimate) job; its id."""
     if suite is None:
         raise ParameterError("upload a suite archive (zip) first")
-    return benchmark_spec(
-        suite,
-        methods,
-        infill,
-        benchmark_model(bench_model),
-        int(limit) or None,
-        int(seed),
-        suite_name,
-        estimate=estimate,
-    )
+    fields = (suite, methods, infill)
+    sample = (int(limit) or None, int(seed), suite_name)
+    if bench_model != WEIGHTS_UPLOAD:
+        model = benchmark_model(bench_model)
+        return client().submit(benchmark_spec(*fields, model, *sample, estimate=estimate))
+    if weights is None:
+        raise ParameterError("upload the weights file first")
+    with uploaded_weights(
+        weights.getvalue(), weights.name, arch, weight_labels, int(input_side)
+    ) as model:
+        return client().submit(benchmark_spec(*fields, model, *sample, estimate=estimate))
 
 
 available = has_kind("benchmark") and has_kind(ESTIMATE)
 estimate_button, submit_button = st.columns(2)
 if estimate_button.button("Estimate cost", disabled=not available):
     try:
-        estimate_id = client().submit(bench_spec(estimate=True))
+        estimate_id = submit_benchmark(estimate=True)
         with st.spinner("probing one batch on a worker..."):
             finished = client().wait(estimate_id, timeout=ESTIMATE_TIMEOUT)
     except (GenlensError, TimeoutError) as exc:
@@ -144,7 +157,7 @@ if ESTIMATE_KEY in st.session_state:
     st.table(estimate_table(estimate))
 if submit_button.button("Submit benchmark", type="primary", disabled=not available):
     try:
-        job_id = client().submit(bench_spec(estimate=False))
+        job_id = submit_benchmark(estimate=False)
     except GenlensError as exc:
         st.error(str(exc))
     else:
