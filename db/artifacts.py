@@ -26,6 +26,10 @@ EXTENSIONS = {
     "application/x-npy": ".npy",
     "application/octet-stream": ".bin",
     "text/plain": ".txt",
+    "text/csv": ".csv",
+    "text/html": ".html",
+    "application/jsonl": ".jsonl",
+    "application/zip": ".zip",
 }
 
 

@@ -69,7 +69,9 @@ class Settings(BaseSettings):
         None, description="When set, the Gradio demo asks for ui_user and this password."
     )
     ui_queue_size: int = Field(64, ge=1, description="Waiting requests per Gradio event.")
-    ui_batch_upload_mb: int = Field(200, ge=1, description="Largest batch archive upload, MB.")
+    ui_batch_upload_mb: int = Field(
+        200, ge=1, description="Largest Streamlit upload (batch or suite archive, weights), MB."
+    )
 
     @model_validator(mode="after")
     def _check_limits(self) -> "Settings":
