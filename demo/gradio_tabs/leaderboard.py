@@ -135,7 +135,9 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
         elem_id="leaderboard-table",
         label="mean [95% bootstrap interval], best first",
     )
-    plot = gr.Image(initial["plot"], label="metric plot", interactive=False, height=420)
+    plot = gr.Image(
+        initial["plot"], label="metric plot (its own size: one bar per row)", interactive=False
+    )
     inputs = [suite, chosen, model, method]
     outputs = [suite, model, method, table, chosen, plot]
     suite.input(show, inputs, outputs, api_name="leaderboard")
