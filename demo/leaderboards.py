@@ -82,6 +82,11 @@ def model_names(rows: Sequence[ResultRow]) -> list[str]:
     return sorted({row.model for row in rows})
 
 
+def method_labels(rows: Sequence[ResultRow]) -> list[str]:
+    """The method labels of ``rows``, in row order without repeats."""
+    return list(dict.fromkeys(row.label for row in rows))
+
+
 def select_rows(
     rows: Sequence[ResultRow], models: Sequence[str], methods: Sequence[str]
 ) -> list[ResultRow]:

@@ -24,9 +24,9 @@ from genlens.evaluation.cost import estimate_cost
 from genlens.evaluation.entries import parse_entries
 from genlens.evaluation.leaderboard import write_outputs
 from genlens.evaluation.runner import LoadedSuite, Sample, run_benchmark
-from genlens.evaluation.suites import Suite, get_suite, suite_names
+from genlens.evaluation.suites import Suite, get_suite
 from genlens.evaluation.suites.archive import SuiteArchiveError, pack_suite, unpack_suite
-from genlens.evaluation.suites.folder import folder_suite, resolve_suite
+from genlens.evaluation.suites.folder import folder_suite, is_suite_folder, resolve_suite
 from genlens.worker.benchmark_store import store_rows
 from genlens.worker.context import ARTIFACT_PREFIX, JobContext, SubmitContext
 from genlens.worker.kinds import JobKind, Validator, check_keys
@@ -82,7 +82,7 @@ def _suite_reference(
     value: object, name: object, context: SubmitContext
 ) -> tuple[SuiteReference, Suite]:
     """The job's reference to its suite and the suite (to check the model against)."""
-    if isinstance(value, str) and (not value or value in suite_names() or not Path(value).is_dir()):
+    if isinstance(value, str) and not is_suite_folder(value):
         suite = get_suite(value)
         return suite.name, suite
     limit = context.settings.max_suite_bytes

@@ -27,6 +27,7 @@ from genlens.demo.leaderboards import (
     export_board,
     leaderboard_table,
     leaderboards,
+    method_labels,
     metric_names,
     metric_plot,
     model_names,
@@ -54,7 +55,7 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
             return [], {"models": [ALL], "methods": [ALL]}
         rows = boards[name]()
         models = model_names(rows)
-        methods = list(dict.fromkeys(row.label for row in rows))
+        methods = method_labels(rows)
         shown = select_rows(
             rows,
             models if model == ALL else [model],
@@ -72,8 +73,7 @@ def build(client: JobClient, my_jobs: gr.State) -> None:
         shown, filters = filtered(name, model, method)
         metrics = ordered_metrics(shown, chosen)
         if not metrics:
-            empty = {"table": pd.DataFrame(), "metric": None, "plot": None}
-            return {**filters, **empty, "metrics": metric_names(shown)}
+            return {**filters, "table": pd.DataFrame(), "metrics": [], "metric": None, "plot": None}
         folder = plots / _slug(f"{name}-{model}-{method}")
         return {
             **filters,

@@ -13,6 +13,7 @@ from genlens.demo.leaderboards import (
     export_board,
     leaderboard_table,
     leaderboards,
+    method_labels,
     metric_names,
     model_names,
     select_rows,
@@ -29,7 +30,7 @@ if not boards:
 name = st.selectbox("leaderboard", list(boards))
 rows = boards[name]()
 metrics = metric_names(rows)
-labels = list(dict.fromkeys(row.label for row in rows))
+labels = method_labels(rows)
 models = model_names(rows)
 chosen_metrics = st.multiselect("metrics (the first sorts the table)", metrics, default=metrics)
 st.caption(

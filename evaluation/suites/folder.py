@@ -433,11 +433,17 @@ def folder_suite(folder: str | Path) -> Suite:
     )
 
 
+def is_suite_folder(name_or_folder: str | Path) -> bool:
+    """Whether ``name_or_folder`` names a folder on disk rather than a registered suite."""
+    name = str(name_or_folder)
+    return bool(name) and name not in suite_names() and Path(name).is_dir()
+
+
 def resolve_suite(name_or_folder: str | Path) -> Suite:
     """A registered suite by name, else a suite folder (:func:`folder_suite`)."""
-    if str(name_or_folder) in suite_names() or not Path(name_or_folder).is_dir():
-        return get_suite(str(name_or_folder))
-    return folder_suite(name_or_folder)
+    if is_suite_folder(name_or_folder):
+        return folder_suite(name_or_folder)
+    return get_suite(str(name_or_folder))
 
 
 def _loader(root: Path, entries: list[FolderEntry]) -> Callable[[Classifier], SuiteData]:
