@@ -2,6 +2,7 @@
 # genlens developer entry point: installs what is missing, then runs the demo or the tests.
 #   bash scripts/dev.sh demo    # worker + Gradio demo + Streamlit app on the embedded default
 #   bash scripts/dev.sh test    # run the test suite (extra pytest arguments are passed on)
+#   bash scripts/dev.sh install # only install (scripts/container-smoke.sh uses it)
 # Idempotent: the virtual environment in .venv is reused while pyproject.toml and the
 # constraints file are unchanged.
 set -euo pipefail
@@ -79,8 +80,12 @@ case "$command" in
     "$VENV/bin/lint-imports"
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
+  install)
+    install_system_packages
+    install_python_packages
+    ;;
   *)
-    echo "usage: bash scripts/dev.sh demo|test [extra arguments]" >&2
+    echo "usage: bash scripts/dev.sh demo|test|install [extra arguments]" >&2
     exit 2
     ;;
 esac

@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -81,7 +80,6 @@ class LocalCompose:
             **mapped,
             "PYTHONPATH": str(REPO),
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-            "HOSTNAME": socket.gethostname(),
         }
 
     def command(self, service: str) -> list[str]:

@@ -1,7 +1,9 @@
 """CI checks of the deployment files without a Docker engine: docker-compose.yml against the
 compose specification (check-jsonschema), docker/Dockerfile with hadolint, and the policies the
-operations guide promises (loopback ports, healthchecks, GPU reservation, settings names)."""
+operations guide promises (loopback ports, healthchecks, GPU reservation, settings names).
+``tests/test_container_deploy.py`` (``-m container``) builds and runs them."""
 
+import json
 import re
 import subprocess
 import sys
@@ -9,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from compose_env import (
     COMPOSE,
     ENV_EXAMPLE,
@@ -24,6 +27,29 @@ from genlens.worker.settings import Settings
 
 BIN = Path(sys.executable).parent
 DOCKERFILE = REPO / "docker" / "Dockerfile"
+SERVER_DOCKERFILES = [REPO / "docker" / "redis.Dockerfile", REPO / "docker" / "postgres.Dockerfile"]
+LOCAL_IMAGES = REPO / "docker" / "compose.local.yml"
+SMOKE = REPO / "docker" / "compose.smoke.yml"
+
+
+class _OverrideLoader(yaml.SafeLoader):
+    """YAML with the compose merge tags ``!override`` and ``!reset`` read as plain values."""
+
+
+def _untagged(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+for _tag in ("!override", "!reset"):
+    _OverrideLoader.add_constructor(_tag, _untagged)
+
+
+def _override(path: Path) -> dict:
+    return yaml.load(path.read_text(), Loader=_OverrideLoader)
 
 
 def _check_compose(path: Path) -> subprocess.CompletedProcess:
@@ -57,9 +83,13 @@ def _hadolint(path: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_dockerfile_passes_hadolint(tmp_path: Path) -> None:
-    result = _hadolint(DOCKERFILE)
+@pytest.mark.parametrize("path", [DOCKERFILE, *SERVER_DOCKERFILES], ids=lambda path: path.name)
+def test_dockerfiles_pass_hadolint(path: Path) -> None:
+    result = _hadolint(path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_hadolint_flags_a_bad_dockerfile(tmp_path: Path) -> None:
     bad = tmp_path / "Dockerfile"
     bad.write_text("FROM python:latest\nRUN curl -sSL https://example.com/x.sh | sh\n")
     flagged = _hadolint(bad)
@@ -81,6 +111,44 @@ def test_dockerfile_structure() -> None:
     assert not re.search(r"\b(curl|wget)\b|^ADD\s", text, flags=re.MULTILINE)
     assert "-c constraints.txt -r /tmp/requirements.txt" in text
     assert "--no-deps -r requirements-nodeps.txt" in text
+
+
+@pytest.mark.parametrize("path", [LOCAL_IMAGES, SMOKE], ids=lambda path: path.name)
+def test_override_files_match_the_compose_spec(path: Path, tmp_path: Path) -> None:
+    """Each override validates, and only changes services that docker-compose.yml defines."""
+    resolved = tmp_path / f"{path.stem}.json"
+    resolved.write_text(json.dumps(_override(path)))
+    result = _check_compose(resolved)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert set(_override(path)["services"]) <= set(raw_compose()["services"])
+
+
+def test_local_images_come_from_the_servers_dockerfiles() -> None:
+    """compose.local.yml's images are the ones container-smoke.sh builds from the server
+    Dockerfiles on the local base (its BASE_IMAGE build argument)."""
+    images = {
+        name: service["image"] for name, service in _override(LOCAL_IMAGES)["services"].items()
+    }
+    assert images == {
+        "redis": "localhost/genlens-redis:bookworm",
+        "postgres": "localhost/genlens-postgres:bookworm",
+    }
+    smoke = (REPO / "scripts" / "container_smoke.py").read_text()
+    for path in SERVER_DOCKERFILES:
+        assert re.search(r"^ARG BASE_IMAGE=", path.read_text(), flags=re.MULTILINE), path
+        assert f'"docker/{path.name}", "BASE_IMAGE"' in smoke
+    for image in images.values():
+        assert image in smoke
+
+
+def test_smoke_stack_runs_two_cpu_workers_without_the_gpu_reservation() -> None:
+    worker = _override(SMOKE)["services"]["worker-gpu"]
+    # Replaces, not merges, the NVIDIA reservation.
+    assert worker["deploy"] == {"mode": "replicated", "replicas": 2}
+    assert "deploy: !override" in SMOKE.read_text()
+    assert worker["environment"]["GENLENS_DEVICE"] == "cpu"
+    lease = float(worker["environment"]["GENLENS_LEASE_SECONDS"])
+    assert lease < Settings.model_fields["lease_seconds"].default
 
 
 @pytest.fixture(scope="module")
