@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = "genlens-smoke"
@@ -60,7 +61,6 @@ IMAGES = {
 BASE_PACKAGES = ["python3", "python3-venv", "python-is-python3", "ca-certificates", "passwd"]
 HOST_CA_DIR = Path("/usr/local/share/ca-certificates")
 COMPOSE_FILES = ["docker-compose.yml", "docker/compose.local.yml", "docker/compose.smoke.yml"]
-STAGES = [["redis", "postgres"], ["migrate"], ["worker-gpu", "worker-cpu", "gradio", "streamlit"]]
 HEALTHY_TIMEOUT = 600.0
 
 
@@ -258,11 +258,30 @@ def exited_zero(container: str, env: dict[str, str]) -> bool:
     return state == ["exited", "0"]
 
 
+def stages(path: Path = REPO / "docker-compose.yml") -> list[list[str]]:
+    """The compose file's services without a profile, in dependency levels: each service comes
+    after everything in its ``depends_on``."""
+    services = {
+        name: set(service.get("depends_on", {}))
+        for name, service in yaml.safe_load(path.read_text())["services"].items()
+        if not service.get("profiles")
+    }
+    levels: list[list[str]] = []
+    placed: set[str] = set()
+    while len(placed) < len(services):
+        level = [name for name, needs in services.items() if name not in placed and needs <= placed]
+        if not level:
+            raise SmokeError(f"{path}: depends_on has a cycle among {set(services) - placed}")
+        levels.append(level)
+        placed |= set(level)
+    return levels
+
+
 def bring_up(env: dict[str, str]) -> dict[str, float]:
-    """Start the stack stage by stage; returns seconds from ``up`` to each stage being ready."""
+    """Start the stack level by level; returns seconds from ``up`` to each level being ready."""
     start = time.monotonic()
     ready = {}
-    for stage in STAGES:
+    for stage in stages():
         compose("up", "-d", "--no-build", "--no-deps", *stage, env=env)
         names = containers(env)
         for service in stage:

@@ -2,7 +2,8 @@
 # genlens developer entry point: installs what is missing, then runs the demo or the tests.
 #   bash scripts/dev.sh demo    # worker + Gradio demo + Streamlit app on the embedded default
 #   bash scripts/dev.sh test    # run the test suite (extra pytest arguments are passed on)
-#   bash scripts/dev.sh install # only install (scripts/container-smoke.sh uses it)
+#   bash scripts/dev.sh install [DEBIAN-PACKAGE...]
+#                               # only install, plus those packages (scripts/container-smoke.sh)
 # Idempotent: the virtual environment in .venv is reused while pyproject.toml and the
 # constraints file are unchanged.
 set -euo pipefail
@@ -12,9 +13,10 @@ PYTHON=${PYTHON:-python3.11}
 VENV=.venv
 APT_PACKAGES=(dataset-fashion-mnist redis-server postgresql chromium)
 
+# Installs those of the given Debian packages that are missing (as root).
 install_system_packages() {
   local missing=()
-  for package in "${APT_PACKAGES[@]}"; do
+  for package in "$@"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -68,12 +70,12 @@ command=${1:-}
 shift || true
 case "$command" in
   demo)
-    install_system_packages
+    install_system_packages "${APT_PACKAGES[@]}"
     install_python_packages
     exec "$VENV/bin/genlens" ui demo "$@"
     ;;
   test)
-    install_system_packages
+    install_system_packages "${APT_PACKAGES[@]}"
     install_python_packages
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .
@@ -81,7 +83,7 @@ case "$command" in
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   install)
-    install_system_packages
+    install_system_packages "${APT_PACKAGES[@]}" "$@"
     install_python_packages
     ;;
   *)

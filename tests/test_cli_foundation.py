@@ -1,5 +1,6 @@
 """The ``genlens`` console script: models, classify, and one-line errors."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -7,8 +8,8 @@ from pathlib import Path
 GENLENS = str(Path(sys.executable).with_name("genlens"))
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([GENLENS, *args], capture_output=True, text=True, timeout=300)
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([GENLENS, *args], capture_output=True, text=True, timeout=300, env=env)
 
 
 def test_models_lists_builtins():
@@ -40,6 +41,18 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path):
         assert result.returncode == 2, args
         assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_job_commands_on_a_fresh_data_folder(tmp_path: Path):
+    """``jobs`` and ``cancel`` migrate an empty folder's database first, as ``submit`` does:
+    an empty list and a one-line "no job" error, not a "no such table" traceback."""
+    env = {**os.environ, "GENLENS_DATA_DIR": str(tmp_path / "fresh")}
+    listed = run("jobs", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "kind" in listed.stdout and "Traceback" not in listed.stderr
+    for args in (("jobs", "0000"), ("cancel", "0000")):
+        result = run(*args, env=env)
+        assert (result.returncode, result.stderr) == (2, "error: no job '0000'\n"), args
 
 
 def test_help_explains_every_option():

@@ -85,13 +85,19 @@ def _follow(client: "JobClient", job_id: str) -> "JobStatus":
     return current
 
 
-def _submit(specs: list[dict], wait: bool) -> None:
+def _client() -> "JobClient":
+    """A job client on a migrated database (a fresh data folder gets its tables, instead of
+    a "no such table" traceback)."""
     from genlens.db.migrate import upgrade
     from genlens.worker.client import JobClient
 
     settings = get_settings()
     upgrade(settings.database)
-    client = JobClient(settings)
+    return JobClient(settings)
+
+
+def _submit(specs: list[dict], wait: bool) -> None:
+    client = _client()
     try:
         job_id = client.submit(specs[0]) if len(specs) == 1 else client.submit_batch(specs)
         typer.echo(job_id)
@@ -310,9 +316,7 @@ def jobs(
     from rich.console import Console
     from rich.table import Table
 
-    from genlens.worker.client import JobClient
-
-    client = JobClient()
+    client = _client()
     try:
         if job_id is not None:
             _print_result(client, job_id)
@@ -343,9 +347,7 @@ def jobs(
 @app.command("cancel")
 def cancel(job_id: str = typer.Argument(..., help="Job (or batch) to cancel.")) -> None:
     """Cancel a job: queued jobs at once, running ones at their next optimisation step."""
-    from genlens.worker.client import JobClient
-
-    client = JobClient()
+    client = _client()
     try:
         current = client.cancel(job_id)
         typer.echo(
