@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The deployment check (README, "Deployment"): builds docker/Dockerfile and runs docker-compose.yml
 # with podman on this host, then tears it down; writes bench/results/deploy.json.
-#   bash scripts/container-smoke.sh [--rebuild-base] [--keep] [--out FILE]
+#   bash scripts/container-smoke.sh [--rebuild-base] [--no-cache] [--keep] [--out FILE]
 # Installs what is missing first: podman and the tools to build a Debian base image (Debian's
 # packages), podman-compose (PyPI, pinned in constraints.txt) and the project's .venv.
 # Needs root (a rootful podman), about 30 GB of disk and, on a fresh host, about 15 minutes.

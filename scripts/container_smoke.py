@@ -43,6 +43,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -172,10 +173,19 @@ def podman_build(env: dict[str, str], dockerfile: str, tag: str, *options: str) 
     )
 
 
-def build_images(env: dict[str, str]) -> dict[str, dict[str, float]]:
+def build_images(env: dict[str, str], cache: bool) -> dict[str, dict[str, float]]:
     """Build the three images on ``BASE_IMAGE``; returns each one's build seconds and size in
     bytes. A multi-stage Dockerfile's ``build`` stage is tagged too (``TAG-build``), so that
-    pruning the previous run's untagged images keeps the cache of its dependency layer."""
+    pruning the previous run's untagged images keeps the cache of its dependency layer.
+    Without ``cache``, the images and their layers are removed first."""
+    if not cache:
+        tags = [tag for tag, _, _ in IMAGES.values()]
+        run(
+            ["podman", "rmi", "--force", *tags, f"{IMAGES['genlens'][0]}-build"],
+            env=env,
+            check=False,
+        )
+        run(["podman", "image", "prune", "--force"], env=env)
     images = {}
     for name, (tag, dockerfile, base_arg) in IMAGES.items():
         log(f"building {tag} from {dockerfile}")
@@ -258,40 +268,40 @@ def exited_zero(container: str, env: dict[str, str]) -> bool:
     return state == ["exited", "0"]
 
 
-def stages(path: Path = REPO / "docker-compose.yml") -> list[list[str]]:
-    """The compose file's services without a profile, in dependency levels: each service comes
-    after everything in its ``depends_on``."""
-    services = {
-        name: set(service.get("depends_on", {}))
-        for name, service in yaml.safe_load(path.read_text())["services"].items()
-        if not service.get("profiles")
-    }
+def compose_services(path: Path = REPO / "docker-compose.yml") -> dict[str, dict[str, Any]]:
+    """The compose file's services that start without a profile."""
+    services = yaml.safe_load(path.read_text())["services"]
+    return {name: service for name, service in services.items() if not service.get("profiles")}
+
+
+def stages(services: dict[str, dict[str, Any]]) -> list[list[str]]:
+    """``services`` in dependency levels: each comes after everything in its ``depends_on``."""
+    needs = {name: set(service.get("depends_on", {})) for name, service in services.items()}
     levels: list[list[str]] = []
     placed: set[str] = set()
-    while len(placed) < len(services):
-        level = [name for name, needs in services.items() if name not in placed and needs <= placed]
+    while len(placed) < len(needs):
+        level = [name for name in needs if name not in placed and needs[name] <= placed]
         if not level:
-            raise SmokeError(f"{path}: depends_on has a cycle among {set(services) - placed}")
+            raise SmokeError(f"depends_on has a cycle among {set(needs) - placed}")
         levels.append(level)
         placed |= set(level)
     return levels
 
 
 def bring_up(env: dict[str, str]) -> dict[str, float]:
-    """Start the stack level by level; returns seconds from ``up`` to each level being ready."""
+    """Start the stack level by level; returns seconds from ``up`` to each level being ready:
+    services with a healthcheck healthy, one-shot services (``migrate``) exited 0."""
+    services = compose_services()
     start = time.monotonic()
     ready = {}
-    for stage in stages():
+    for stage in stages(services):
         compose("up", "-d", "--no-build", "--no-deps", *stage, env=env)
         names = containers(env)
         for service in stage:
+            done = healthy if "healthcheck" in services[service] else exited_zero
             for container in names[service]:
-                if service == "migrate":
-                    check = lambda c=container: exited_zero(c, env)  # noqa: E731
-                else:
-                    check = lambda c=container: healthy(c, env)  # noqa: E731
                 try:
-                    wait_until(container, check, HEALTHY_TIMEOUT)
+                    wait_until(container, partial(done, container, env), HEALTHY_TIMEOUT)
                 except SmokeError as exc:
                     logs = run(["podman", "logs", "--tail", "40", container], env=env, check=False)
                     raise SmokeError(f"{exc}; its log:\n{logs.stdout}{logs.stderr}") from None
@@ -323,6 +333,11 @@ def postgres(env: dict[str, str], query: str, *params: Any) -> list[tuple[Any, .
     )
     with psycopg.connect(url) as connection:
         return connection.execute(query, params).fetchall()
+
+
+def scalar(env: dict[str, str], query: str, *params: Any) -> Any:
+    """The one value that ``query`` selects."""
+    return postgres(env, query, *params)[0][0]
 
 
 def job_row(env: dict[str, str], job_id: str) -> dict[str, Any]:
@@ -404,14 +419,20 @@ def check_batch(env: dict[str, str], host: dict[str, str]) -> dict[str, Any]:
     children = [row[0] for row in postgres(env, "select id from job where parent_id = %s", batch)]
     outcomes = {job: wait_job(env, job, 600)["status"] for job in [*children, benchmark]}
     seconds = time.monotonic() - start
-    artifacts = postgres(env, "select count(*) from job_artifact where job_id = any(%s)", children)[
-        0
-    ][0]
-    results = postgres(env, "select count(*) from benchmark_run where job_id = %s", benchmark)
     summary = {
         "explain_jobs": len(children),
-        "explain_artifacts": artifacts,
-        "benchmark_rows": results[0][0],
+        "explain_artifacts": scalar(
+            env, "select count(*) from job_artifact where job_id = any(%s)", children
+        ),
+        "benchmark_rows": scalar(
+            env, "select count(*) from benchmark_run where job_id = %s", benchmark
+        ),
+        "metric_rows": scalar(
+            env,
+            "select count(*) from metric_result join benchmark_run on run_id = benchmark_run.id "
+            "where job_id = %s",
+            benchmark,
+        ),
         "statuses": sorted(set(outcomes.values())),
         "round_trip_s": round(seconds, 1),
     }
@@ -458,7 +479,6 @@ def check_kill_worker(env: dict[str, str], host: dict[str, str]) -> dict[str, An
     final = wait_job(env, job, 900)
     done_at = time.monotonic()
     completed_in = container_of(final["worker"], env)
-    artifacts = postgres(env, "select count(*) from job_artifact where job_id = %s", job)
     victim_after = run(
         ["podman", "inspect", "--format", "{{.State.Status}}, {{.RestartCount}} restarts", victim],
         env=env,
@@ -473,7 +493,7 @@ def check_kill_worker(env: dict[str, str], host: dict[str, str]) -> dict[str, An
         "status": final["status"],
         "attempts": final["attempts"],
         "seconds_from_kill_to_done": round(done_at - killed_at, 1),
-        "artifacts": artifacts[0][0],
+        "artifacts": scalar(env, "select count(*) from job_artifact where job_id = %s", job),
     }
     if (final["status"], final["attempts"]) != ("succeeded", 2) or completed_in == victim:
         raise SmokeError(f"kill one worker: {outcome} {final}")
@@ -482,7 +502,7 @@ def check_kill_worker(env: dict[str, str], host: dict[str, str]) -> dict[str, An
 
 
 def _progress(env: dict[str, str], job_id: str) -> float:
-    return postgres(env, "select progress from job where id = %s", job_id)[0][0] or 0.0
+    return scalar(env, "select progress from job where id = %s", job_id) or 0.0
 
 
 def tear_down(env: dict[str, str]) -> None:
@@ -490,11 +510,26 @@ def tear_down(env: dict[str, str]) -> None:
     run(["podman", "volume", "rm", "-f", f"{PROJECT}-artifacts"], env=env, check=False)
 
 
+def print_kept(stack: dict[str, str], work: Path) -> None:
+    """``--keep``: where the stack answers, and the command that removes it."""
+    variables = {key: value for key, value in stack.items() if key not in os.environ}
+    env_file = work / "stack.env"
+    env_file.write_text("".join(f"{key}={value}\n" for key, value in variables.items()))
+    files = " ".join(f"-f {path}" for path in COMPOSE_FILES)
+    log(
+        f"left running: Gradio http://127.0.0.1:{stack['GRADIO_PORT']} (genlens / "
+        f"{stack['GENLENS_UI_PASSWORD']}), Streamlit http://127.0.0.1:{stack['STREAMLIT_PORT']}\n"
+        f"remove it: CONTAINERS_CONF={stack['CONTAINERS_CONF']} podman-compose --env-file "
+        f"{env_file} -p {PROJECT} {files} down -v && podman volume rm {PROJECT}-artifacts"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "bench/results/deploy.json")
     parser.add_argument("--rebuild-base", action="store_true", help="mmdebstrap the base anew")
     parser.add_argument("--keep", action="store_true", help="leave the stack running")
+    parser.add_argument("--no-cache", action="store_true", help="remove the images, build anew")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # tear down when stopped
     work = Path(tempfile.mkdtemp(prefix="genlens-container-"))
@@ -508,7 +543,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.rebuild_base or not exists:
         log(f"building {BASE_IMAGE} with mmdebstrap")
         result["base_build_s"] = round(build_base(env, work), 1)
-    result["images"] = build_images(env)
+    result["images"] = build_images(env, cache=not args.no_cache)
+    result["images_cached"] = not args.no_cache
     stack = stack_environment(env)
     try:
         result["ready_s"] = bring_up(stack)
@@ -524,9 +560,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         result["batch"] = check_batch(stack, host)
         result["kill_one_worker"] = check_kill_worker(stack, host)
     finally:
-        if not args.keep:
+        if args.keep:
+            print_kept(stack, work)
+        else:
             tear_down(stack)
-        shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     log(f"wrote {args.out}")
     return 0
