@@ -144,6 +144,11 @@ def test_a_folder_suite_upload_is_estimated_run_and_boarded(
     assert not app.exception and not app.error
     assert app.info[0].value.startswith(f"Estimate: folder:suite: {expected['images']} images")
     assert app.table[0].value["method"].tolist() == ["centre"]
+    app.number_input[0].set_value(3).run()  # another sample: that estimate no longer holds
+    assert not app.info
+    assert any("estimate its cost again" in caption.value for caption in app.caption)
+    app.number_input[0].set_value(0).run()
+    assert app.info[0].value.startswith("Estimate: ")
     app.button[2].click().run()
     job_id = app.session_state[BENCHMARK_KEY]
     assert deployment.client.wait(job_id, timeout=300).status == "succeeded"

@@ -3,6 +3,7 @@ methods, as one batch job whose children the workers run; or a benchmark suite (
 a folder suite uploaded as a zip) x methods with any model and sample: its cost estimated on a
 worker first, then one ``benchmark`` job whose rows join the leaderboard and show here."""
 
+import hashlib
 from pathlib import Path
 
 import streamlit as st
@@ -120,6 +121,16 @@ if bench_model == WEIGHTS_UPLOAD:
     input_side = right.number_input("input side in pixels (0 = 224)", min_value=0, value=0)
 
 
+def form_inputs() -> tuple:
+    """Everything in the benchmark form that changes its cost (an estimate is shown only for
+    the inputs it was made for)."""
+    weight_inputs = None
+    if weights is not None:
+        weight_inputs = (hashlib.sha256(weights.getvalue()).hexdigest(), arch, int(input_side))
+    archive_digest = hashlib.sha256(suite).hexdigest() if isinstance(suite, bytes) else suite
+    return archive_digest, tuple(methods), infill, bench_model, int(limit), int(seed), weight_inputs
+
+
 def submit_benchmark(estimate: bool) -> str:
     """Submit the form's benchmark (or estimate) job; its id."""
     if suite is None:
@@ -148,13 +159,16 @@ if estimate_button.button("Estimate cost", disabled=not available):
         st.error(str(exc))
     else:
         if finished.status == "succeeded":
-            st.session_state[ESTIMATE_KEY] = client().result(estimate_id).result
+            st.session_state[ESTIMATE_KEY] = (form_inputs(), client().result(estimate_id).result)
         else:
             st.error(f"estimate {finished.status}: {finished.error}")
 if ESTIMATE_KEY in st.session_state:
-    estimate = st.session_state[ESTIMATE_KEY]
-    st.info(f"Estimate: {estimate_summary(estimate)}")
-    st.table(estimate_table(estimate))
+    estimated_inputs, estimate = st.session_state[ESTIMATE_KEY]
+    if estimated_inputs == form_inputs():
+        st.info(f"Estimate: {estimate_summary(estimate)}")
+        st.table(estimate_table(estimate))
+    else:
+        st.caption("The form changed since the last estimate: estimate its cost again.")
 if submit_button.button("Submit benchmark", type="primary", disabled=not available):
     try:
         job_id = submit_benchmark(estimate=False)
