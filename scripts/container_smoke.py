@@ -520,7 +520,7 @@ def print_kept(stack: dict[str, str], work: Path) -> None:
         f"left running: Gradio http://127.0.0.1:{stack['GRADIO_PORT']} (genlens / "
         f"{stack['GENLENS_UI_PASSWORD']}), Streamlit http://127.0.0.1:{stack['STREAMLIT_PORT']}\n"
         f"remove it: CONTAINERS_CONF={stack['CONTAINERS_CONF']} podman-compose --env-file "
-        f"{env_file} -p {PROJECT} {files} down -v && podman volume rm {PROJECT}-artifacts"
+        f"{env_file} -p {PROJECT} {files} down -v"
     )
 
 
