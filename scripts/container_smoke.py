@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -49,6 +50,8 @@ from typing import Any
 
 import psycopg
 import yaml
+
+from genlens.db.models import TERMINAL
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = "genlens-smoke"
@@ -106,8 +109,6 @@ def engine_config(work: Path) -> dict[str, str]:
       fails to start with "setrlimit: Operation not permitted". Podman lowers its own process
       limit to 32768, so no container can be given more.
     """
-    import resource
-
     files = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     processes = min(resource.getrlimit(resource.RLIMIT_NPROC)[1], 32768)
     conf = work / "containers.conf"
@@ -219,8 +220,10 @@ def stack_environment(env: dict[str, str]) -> dict[str, str]:
         "GENLENS_UI_PASSWORD": secrets.token_hex(12),
         "GENLENS_IMAGE_TAG": TAG,
         "GENLENS_ARTIFACT_VOLUME": f"{PROJECT}-artifacts",
-        **{name: str(free_port()) for name in ("REDIS_PORT", "POSTGRES_PORT")},
-        **{name: str(free_port()) for name in ("GRADIO_PORT", "STREAMLIT_PORT")},
+        **{
+            name: str(free_port())
+            for name in ("REDIS_PORT", "POSTGRES_PORT", "GRADIO_PORT", "STREAMLIT_PORT")
+        },
     }
 
 
@@ -310,14 +313,18 @@ def bring_up(env: dict[str, str]) -> dict[str, float]:
     return ready
 
 
+def postgres_url(env: dict[str, str]) -> str:
+    """The stack's database through its published 127.0.0.1 port (libpq form)."""
+    return (
+        f"postgresql://genlens:{env['POSTGRES_PASSWORD']}@127.0.0.1:{env['POSTGRES_PORT']}/genlens"
+    )
+
+
 def host_settings(env: dict[str, str], data: Path) -> dict[str, str]:
     """genlens settings of the host: the stack's published 127.0.0.1 ports."""
     return {
         **env,
-        "GENLENS_DATABASE_URL": (
-            f"postgresql+psycopg://genlens:{env['POSTGRES_PASSWORD']}"
-            f"@127.0.0.1:{env['POSTGRES_PORT']}/genlens"
-        ),
+        "GENLENS_DATABASE_URL": postgres_url(env).replace("postgresql:", "postgresql+psycopg:", 1),
         "GENLENS_BROKER_URL": f"redis://:{env['REDIS_PASSWORD']}@127.0.0.1:{env['REDIS_PORT']}/0",
         "GENLENS_DATA_DIR": str(data),
     }
@@ -328,10 +335,7 @@ def genlens(*args: str, env: dict[str, str]) -> str:
 
 
 def postgres(env: dict[str, str], query: str, *params: Any) -> list[tuple[Any, ...]]:
-    url = (
-        f"postgresql://genlens:{env['POSTGRES_PASSWORD']}@127.0.0.1:{env['POSTGRES_PORT']}/genlens"
-    )
-    with psycopg.connect(url) as connection:
+    with psycopg.connect(postgres_url(env)) as connection:
         return connection.execute(query, params).fetchall()
 
 
@@ -340,26 +344,26 @@ def scalar(env: dict[str, str], query: str, *params: Any) -> Any:
     return postgres(env, query, *params)[0][0]
 
 
+JOB_COLUMNS = ("status", "attempts", "worker", "started_at", "finished_at", "message", "error")
+
+
 def job_row(env: dict[str, str], job_id: str) -> dict[str, Any]:
-    rows = postgres(
-        env,
-        "select status, attempts, worker, started_at, finished_at, message, error "
-        "from job where id = %s",
-        job_id,
-    )
+    rows = postgres(env, f"select {', '.join(JOB_COLUMNS)} from job where id = %s", job_id)
     if not rows:
         raise SmokeError(f"job {job_id} is not in PostgreSQL")
-    keys = ("status", "attempts", "worker", "started_at", "finished_at", "message", "error")
-    return dict(zip(keys, rows[0], strict=True))
+    return dict(zip(JOB_COLUMNS, rows[0], strict=True))
 
 
 def wait_job(env: dict[str, str], job_id: str, timeout: float) -> dict[str, Any]:
-    wait_until(
-        f"job {job_id}",
-        lambda: job_row(env, job_id)["status"] in ("succeeded", "failed", "cancelled"),
-        timeout,
-    )
-    return job_row(env, job_id)
+    """The job's row once its status is final (``TERMINAL``)."""
+    final: dict[str, Any] = {}
+
+    def done() -> bool:
+        final.update(job_row(env, job_id))
+        return final["status"] in TERMINAL
+
+    wait_until(f"job {job_id}", done, timeout)
+    return final
 
 
 def answers(url: str) -> int:
